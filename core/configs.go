@@ -1,0 +1,362 @@
+package core
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/uptrace/bun"
+
+	"github.com/callcfg/callcfg/db"
+)
+
+// Config is a call assignment configuration as both faces show it.
+type Config struct {
+	ID        int64
+	UUID      uuid.UUID
+	CallID    int64
+	CallUUID  uuid.UUID
+	CallName  string
+	CallState string
+	Settings
+	Created         time.Time
+	Modified        time.Time
+	ViewerCanManage bool
+}
+
+func (a Actor) config(r *db.ConfigRow) *Config {
+	return &Config{
+		ID:        r.ID,
+		UUID:      r.UUID,
+		CallID:    r.CallID,
+		CallUUID:  r.CallUUID,
+		CallName:  r.CallName,
+		CallState: r.CallState,
+		Settings: Settings{
+			AutoReassignOnDecline:        r.AutoReassignOnDecline,
+			MaxAutoReassignAttempts:      r.MaxAutoReassignAttempts,
+			AssignmentExpirationDays:     r.AssignmentExpirationDays,
+			SendReminderBeforeExpiryDays: r.SendReminderBeforeExpiryDays,
+		},
+		Created:         r.Created.UTC(),
+		Modified:        r.Modified.UTC(),
+		ViewerCanManage: a.canManage(r.Access),
+	}
+}
+
+// ConfigFilter narrows a list of configurations; zero fields do not filter.
+type ConfigFilter struct {
+	CallUUID     *uuid.UUID
+	CallState    string
+	AutoReassign *bool
+}
+
+func (f ConfigFilter) db() (db.ConfigFilter, error) {
+	if f.CallState != "" && !validState(f.CallState) {
+		return db.ConfigFilter{}, errInvalidField("call_state", "Select a valid choice. That choice is not one of the available choices.")
+	}
+	return db.ConfigFilter{CallUUID: f.CallUUID, CallState: f.CallState, AutoReassign: f.AutoReassign}, nil
+}
+
+// GetConfig returns one configuration the actor may see.
+func (s *Service) GetConfig(ctx context.Context, a Actor, id uuid.UUID) (*Config, error) {
+	row, err := s.visibleConfig(ctx, a, id)
+	if err != nil {
+		return nil, err
+	}
+	return a.config(row), nil
+}
+
+func (s *Service) visibleConfig(ctx context.Context, a Actor, id uuid.UUID) (*db.ConfigRow, error) {
+	if err := a.require(); err != nil {
+		return nil, err
+	}
+	row, err := db.GetConfig(ctx, s.db, id, a.userID())
+	if err != nil {
+		return nil, errInternal(err)
+	}
+	if row == nil || !a.canSee(row.Access) {
+		return nil, errNotFound(MsgConfigNotFound)
+	}
+	return row, nil
+}
+
+// ListConfigsPage is the page-number listing of REST: configurations newest
+// first, with the total the actor may see.
+func (s *Service) ListConfigsPage(ctx context.Context, a Actor, f ConfigFilter, offset, limit int) ([]*Config, int64, error) {
+	if err := a.require(); err != nil {
+		return nil, 0, err
+	}
+	df, err := f.db()
+	if err != nil {
+		return nil, 0, err
+	}
+	total, err := db.CountConfigs(ctx, s.db, a.scope(), df)
+	if err != nil {
+		return nil, 0, errInternal(err)
+	}
+	if int64(offset) >= total {
+		return []*Config{}, total, nil
+	}
+	rows, err := db.ListConfigs(ctx, s.db, a.scope(), df, db.Page{
+		Order:  configOrders(nil),
+		Offset: offset,
+		Limit:  limit,
+	})
+	if err != nil {
+		return nil, 0, errInternal(err)
+	}
+	out := make([]*Config, len(rows))
+	for i := range rows {
+		out[i] = a.config(&rows[i])
+	}
+	return out, total, nil
+}
+
+// CountConfigs counts the configurations the actor may see.
+func (s *Service) CountConfigs(ctx context.Context, a Actor, f ConfigFilter) (int64, error) {
+	if err := a.require(); err != nil {
+		return 0, err
+	}
+	df, err := f.db()
+	if err != nil {
+		return 0, err
+	}
+	n, err := db.CountConfigs(ctx, s.db, a.scope(), df)
+	if err != nil {
+		return 0, errInternal(err)
+	}
+	return n, nil
+}
+
+// ConfigsByCallIDs returns, for batch loading, the configurations of the
+// given calls that the actor may see, keyed by call id.
+func (s *Service) ConfigsByCallIDs(ctx context.Context, a Actor, callIDs []int64) (map[int64]*Config, error) {
+	if err := a.require(); err != nil {
+		return nil, err
+	}
+	rows, err := db.ConfigsByCallIDs(ctx, s.db, callIDs, a.userID())
+	if err != nil {
+		return nil, errInternal(err)
+	}
+	out := make(map[int64]*Config, len(rows))
+	for i := range rows {
+		if a.canSee(rows[i].Access) {
+			out[rows[i].CallID] = a.config(&rows[i])
+		}
+	}
+	return out, nil
+}
+
+// CreateConfig creates the configuration of a call. Checks run in the order
+// clients rely on: authentication, the call (visible, manageable), the values.
+func (s *Service) CreateConfig(ctx context.Context, a Actor, callUUID Opt[uuid.UUID], p Patch) (*Config, error) {
+	if err := a.require(); err != nil {
+		return nil, err
+	}
+	fe := FieldErrors{}
+	var call *db.CallRow
+	if _, undecodable := p.DecodeErrors[FieldCall]; !undecodable {
+		switch {
+		case !callUUID.Set:
+			fe.Add(FieldCall, MsgRequired)
+		case callUUID.Null:
+			fe.Add(FieldCall, MsgNull)
+		default:
+			var err error
+			call, err = db.GetCall(ctx, s.db, callUUID.Value, a.userID())
+			if err != nil {
+				return nil, errInternal(err)
+			}
+			if call == nil || !a.canSee(call.Access) {
+				call = nil
+				fe.Add(FieldCall, MsgCallDoesNotExist)
+			} else if !a.canManage(call.Access) {
+				return nil, errForbidden()
+			}
+		}
+	}
+	fe.Merge(p.validate())
+	if len(fe) > 0 {
+		return nil, errInvalid(fe)
+	}
+	row, err := s.insertConfig(ctx, s.db, call, p)
+	if err != nil {
+		return nil, err
+	}
+	return a.config(row), nil
+}
+
+func (s *Service) insertConfig(ctx context.Context, idb bun.IDB, call *db.CallRow, p Patch) (*db.ConfigRow, error) {
+	now := db.Now()
+	st := p.Apply(Defaults)
+	row := &db.ConfigRow{
+		Configuration: db.Configuration{
+			UUID:                         uuid.New(),
+			CallID:                       call.ID,
+			AutoReassignOnDecline:        st.AutoReassignOnDecline,
+			MaxAutoReassignAttempts:      st.MaxAutoReassignAttempts,
+			AssignmentExpirationDays:     st.AssignmentExpirationDays,
+			SendReminderBeforeExpiryDays: st.SendReminderBeforeExpiryDays,
+			Created:                      now,
+			Modified:                     now,
+			CallUUID:                     call.UUID,
+			CallName:                     call.Name,
+		},
+		CallOrgID: call.OrganisationID,
+		CallState: call.State,
+		Access:    call.Access,
+	}
+	if _, err := idb.NewInsert().Model(&row.Configuration).Exec(ctx); err != nil {
+		switch {
+		case db.IsUniqueViolation(err):
+			return nil, errInvalidField(FieldCall, MsgCallHasConfig)
+		case db.IsForeignKeyViolation(err):
+			return nil, errInvalidField(FieldCall, MsgCallDoesNotExist)
+		}
+		return nil, errInternal(err)
+	}
+	return row, nil
+}
+
+// Precondition makes a write conditional on the object being unchanged since
+// the client read it (optimistic concurrency). Zero means unconditional.
+type Precondition struct {
+	Modified *time.Time
+}
+
+// UpdateConfig changes the set fields of a configuration. PUT and PATCH both
+// land here: every field is optional, and modified changes even when no
+// value does.
+func (s *Service) UpdateConfig(ctx context.Context, a Actor, id uuid.UUID, p Patch, pre Precondition) (*Config, error) {
+	row, err := s.visibleConfig(ctx, a, id)
+	if err != nil {
+		return nil, err
+	}
+	if !a.canManage(row.Access) {
+		return nil, errForbidden()
+	}
+	if fe := p.validate(); len(fe) > 0 {
+		return nil, errInvalid(fe)
+	}
+	ok, err := s.updateColumns(ctx, s.db, &row.Configuration, p, pre)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, s.missedWrite(ctx, row.ID)
+	}
+	return a.config(row), nil
+}
+
+// updateColumns writes the patch into the row with id cfg.ID in one
+// statement and reads back the stored row into cfg. ok is false when no row
+// matched (deleted meanwhile, or the precondition failed).
+func (s *Service) updateColumns(ctx context.Context, idb bun.IDB, cfg *db.Configuration, p Patch, pre Precondition) (bool, error) {
+	q := idb.NewUpdate().Model(cfg).ModelTableExpr("call_assignment_configurations").
+		Set("modified = ?", db.Now())
+	for _, col := range []string{FieldAutoReassignOnDecline, FieldMaxAutoReassignAttempts, FieldAssignmentExpirationDays, FieldSendReminderBeforeExpiryDays} {
+		if v, ok := p.columns()[col]; ok {
+			q = q.Set("? = ?", bun.Ident(col), v)
+		}
+	}
+	q = q.Where("id = ?", cfg.ID)
+	if pre.Modified != nil {
+		q = q.Where("modified = ?", pre.Modified.UTC())
+	}
+	res, err := q.Returning("id, uuid, call_id, auto_reassign_on_decline, max_auto_reassign_attempts, assignment_expiration_days, send_reminder_before_expiry_days, created, modified").Exec(ctx)
+	if err != nil {
+		return false, errInternal(err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, errInternal(err)
+	}
+	return n > 0, nil
+}
+
+// missedWrite explains a conditional write that matched no row.
+func (s *Service) missedWrite(ctx context.Context, id int64) error {
+	exists, err := s.db.NewSelect().Table("call_assignment_configurations").Where("id = ?", id).Exists(ctx)
+	if err != nil {
+		return errInternal(err)
+	}
+	if exists {
+		return &Error{Kind: KindConflict, Message: MsgStale}
+	}
+	return errNotFound(MsgConfigNotFound)
+}
+
+// DeleteConfig deletes a configuration; the call keeps the defaults.
+func (s *Service) DeleteConfig(ctx context.Context, a Actor, id uuid.UUID, pre Precondition) error {
+	row, err := s.visibleConfig(ctx, a, id)
+	if err != nil {
+		return err
+	}
+	if !a.canManage(row.Access) {
+		return errForbidden()
+	}
+	q := s.db.NewDelete().TableExpr("call_assignment_configurations").Where("id = ?", row.ID)
+	if pre.Modified != nil {
+		q = q.Where("modified = ?", pre.Modified.UTC())
+	}
+	res, err := q.Exec(ctx)
+	if err != nil {
+		return errInternal(err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return s.missedWrite(ctx, row.ID)
+	}
+	return nil
+}
+
+// SetConfigForCall creates or updates the configuration of a call, so a
+// settings form needs no prior lookup. created tells which happened.
+func (s *Service) SetConfigForCall(ctx context.Context, a Actor, callUUID uuid.UUID, p Patch) (cfg *Config, created bool, err error) {
+	call, err := s.visibleCall(ctx, a, callUUID)
+	if err != nil {
+		return nil, false, err
+	}
+	if !a.canManage(call.Access) {
+		return nil, false, errForbidden()
+	}
+	if fe := p.validate(); len(fe) > 0 {
+		return nil, false, errInvalid(fe)
+	}
+	// Update first, insert if there was nothing to update; a concurrent
+	// insert that wins the race turns our insert into a unique violation, and
+	// the second round updates what it created.
+	for range 2 {
+		row := &db.ConfigRow{CallOrgID: call.OrganisationID, CallState: call.State, Access: call.Access}
+		row.CallUUID, row.CallName = call.UUID, call.Name
+		existing := new(db.Configuration)
+		err := s.db.NewSelect().Model(existing).Column("id").Where("call_id = ?", call.ID).Limit(1).Scan(ctx)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return nil, false, errInternal(err)
+		}
+		if err == nil {
+			row.Configuration.ID = existing.ID
+			ok, err := s.updateColumns(ctx, s.db, &row.Configuration, p, Precondition{})
+			if err != nil {
+				return nil, false, err
+			}
+			if ok {
+				row.CallUUID, row.CallName = call.UUID, call.Name
+				return a.config(row), false, nil
+			}
+			continue
+		}
+		inserted, err := s.insertConfig(ctx, s.db, call, p)
+		if err == nil {
+			return a.config(inserted), true, nil
+		}
+		if KindOf(err) != KindInvalid {
+			return nil, false, err
+		}
+	}
+	return nil, false, errInternal(errConflictLoop)
+}
+
+var errConflictLoop = &Error{Kind: KindInternal, Message: "configuration changed twice while being set"}

@@ -1,0 +1,308 @@
+package core
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"strings"
+	"time"
+
+	"github.com/callcfg/callcfg/db"
+)
+
+// MaxPageSize bounds first/last and REST's page_size.
+const MaxPageSize = 300
+
+// DefaultPageSize applies when a connection is asked for neither first nor last.
+const DefaultPageSize = 20
+
+// PageArgs are Relay's connection arguments.
+type PageArgs struct {
+	First, Last   *int
+	After, Before *string
+}
+
+// Edge pairs a node with its opaque keyset cursor.
+type Edge[T any] struct {
+	Cursor string
+	Node   T
+}
+
+// Connection is one page of a keyset-paginated list.
+type Connection[T any] struct {
+	Edges           []Edge[T]
+	HasNextPage     bool
+	HasPreviousPage bool
+}
+
+// OrderField names what a list may be sorted by.
+type OrderField string
+
+const (
+	OrderCreated  OrderField = "CREATED"
+	OrderModified OrderField = "MODIFIED"
+	OrderCallName OrderField = "CALL_NAME"
+)
+
+// OrderBy is one sort key of a list.
+type OrderBy struct {
+	Field OrderField
+	Desc  bool
+}
+
+// defaultOrder is REST's fixed order, and GraphQL's when none is asked for.
+var defaultOrder = []OrderBy{{Field: OrderCreated, Desc: true}}
+
+// configOrders turns a requested order into columns, ending in the id so the
+// order is total: ties never make a row appear on two pages or none.
+func configOrders(in []OrderBy) []db.Order {
+	if len(in) == 0 {
+		in = defaultOrder
+	}
+	out := make([]db.Order, 0, len(in)+1)
+	for _, o := range in {
+		col := map[OrderField]string{
+			OrderCreated:  db.OrderConfigCreated,
+			OrderModified: db.OrderConfigModified,
+			OrderCallName: db.OrderConfigCallName,
+		}[o.Field]
+		if col != "" {
+			out = append(out, db.Order{Column: col, Desc: o.Desc})
+		}
+	}
+	return append(out, db.Order{Column: db.OrderConfigID})
+}
+
+func callOrders(in []OrderBy) []db.Order {
+	if len(in) == 0 {
+		in = defaultOrder
+	}
+	out := make([]db.Order, 0, len(in)+1)
+	for _, o := range in {
+		col := map[OrderField]string{
+			OrderCreated:  db.OrderCallCreated,
+			OrderModified: db.OrderCallModified,
+			OrderCallName: db.OrderCallName,
+		}[o.Field]
+		if col != "" {
+			out = append(out, db.Order{Column: col, Desc: o.Desc})
+		}
+	}
+	return append(out, db.Order{Column: db.OrderCallID})
+}
+
+// signature identifies an order inside a cursor, so that a cursor from one
+// order is refused by another instead of silently skipping rows.
+func signature(order []db.Order) string {
+	parts := make([]string, len(order))
+	for i, o := range order {
+		parts[i] = o.Column
+		if o.Desc {
+			parts[i] += " desc"
+		}
+	}
+	return strings.Join(parts, ",")
+}
+
+// A cursor is the row's values of the order columns, after the signature.
+func encodeCursor(order []db.Order, values []any) string {
+	enc := make([]any, 0, len(values)+1)
+	enc = append(enc, signature(order))
+	for _, v := range values {
+		if t, ok := v.(time.Time); ok {
+			v = t.UTC().Format(time.RFC3339Nano)
+		}
+		enc = append(enc, v)
+	}
+	b, _ := json.Marshal(enc)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func decodeCursor(order []db.Order, cursor string, field string) ([]any, error) {
+	bad := errInvalidField(field, MsgInvalidCursor)
+	raw, err := base64.RawURLEncoding.DecodeString(cursor)
+	if err != nil {
+		return nil, bad
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var parts []any
+	if err := dec.Decode(&parts); err != nil || len(parts) != len(order)+1 {
+		return nil, bad
+	}
+	if sig, _ := parts[0].(string); sig != signature(order) {
+		return nil, bad
+	}
+	values := make([]any, len(order))
+	for i, o := range order {
+		v := parts[i+1]
+		switch {
+		case strings.HasSuffix(o.Column, ".id"):
+			n, ok := v.(json.Number)
+			if !ok {
+				return nil, bad
+			}
+			id, err := n.Int64()
+			if err != nil {
+				return nil, bad
+			}
+			values[i] = id
+		case strings.HasSuffix(o.Column, ".created"), strings.HasSuffix(o.Column, ".modified"):
+			s, ok := v.(string)
+			if !ok {
+				return nil, bad
+			}
+			t, err := time.Parse(time.RFC3339Nano, s)
+			if err != nil {
+				return nil, bad
+			}
+			values[i] = t.UTC()
+		default:
+			s, ok := v.(string)
+			if !ok {
+				return nil, bad
+			}
+			values[i] = s
+		}
+	}
+	return values, nil
+}
+
+// connect reads one keyset page. fetch runs the query; key gives a row's
+// values of the order columns.
+func connect[R any, T any](ctx context.Context, order []db.Order, args PageArgs,
+	fetch func(context.Context, db.Page) ([]R, error), key func(*R) []any, node func(*R) T,
+) (*Connection[T], error) {
+	fe := FieldErrors{}
+	limit := DefaultPageSize
+	backward := false
+	switch {
+	case args.First != nil && args.Last != nil:
+		fe.Add("last", "Pass either first or last, not both.")
+	case args.Last != nil:
+		backward = true
+		limit = *args.Last
+	case args.First != nil:
+		limit = *args.First
+	}
+	for name, v := range map[string]*int{"first": args.First, "last": args.Last} {
+		if v != nil && (*v < 0 || *v > MaxPageSize) {
+			fe.Add(name, "Ensure this value is between 0 and 300.")
+		}
+	}
+	if backward && args.After != nil {
+		fe.Add("after", "Use after with first, before with last.")
+	}
+	if !backward && args.Before != nil {
+		fe.Add("before", "Use after with first, before with last.")
+	}
+	if len(fe) > 0 {
+		return nil, errInvalid(fe)
+	}
+	page := db.Page{Order: order, Limit: limit + 1, Reverse: backward}
+	cursor, cursorField := args.After, "after"
+	if backward {
+		cursor, cursorField = args.Before, "before"
+	}
+	if cursor != nil {
+		seek, err := decodeCursor(order, *cursor, cursorField)
+		if err != nil {
+			return nil, err
+		}
+		page.Seek = seek
+	}
+	conn := &Connection[T]{Edges: []Edge[T]{}}
+	if limit == 0 {
+		return conn, nil
+	}
+	rows, err := fetch(ctx, page)
+	if err != nil {
+		return nil, errInternal(err)
+	}
+	more := len(rows) > limit
+	if more {
+		rows = rows[:limit]
+	}
+	if backward {
+		for i, j := 0, len(rows)-1; i < j; i, j = i+1, j-1 {
+			rows[i], rows[j] = rows[j], rows[i]
+		}
+		conn.HasPreviousPage = more
+		conn.HasNextPage = cursor != nil
+	} else {
+		conn.HasNextPage = more
+		conn.HasPreviousPage = cursor != nil
+	}
+	conn.Edges = make([]Edge[T], len(rows))
+	for i := range rows {
+		conn.Edges[i] = Edge[T]{Cursor: encodeCursor(order, key(&rows[i])), Node: node(&rows[i])}
+	}
+	return conn, nil
+}
+
+// ConfigsConnection is GraphQL's keyset listing of configurations.
+func (s *Service) ConfigsConnection(ctx context.Context, a Actor, f ConfigFilter, order []OrderBy, args PageArgs) (*Connection[*Config], error) {
+	if err := a.require(); err != nil {
+		return nil, err
+	}
+	df, err := f.db()
+	if err != nil {
+		return nil, err
+	}
+	cols := configOrders(order)
+	return connect(ctx, cols, args,
+		func(ctx context.Context, p db.Page) ([]db.ConfigRow, error) {
+			return db.ListConfigs(ctx, s.db, a.scope(), df, p)
+		},
+		func(r *db.ConfigRow) []any {
+			vals := make([]any, len(cols))
+			for i, c := range cols {
+				switch c.Column {
+				case db.OrderConfigCreated:
+					vals[i] = r.Created.UTC()
+				case db.OrderConfigModified:
+					vals[i] = r.Modified.UTC()
+				case db.OrderConfigCallName:
+					vals[i] = r.CallName
+				case db.OrderConfigID:
+					vals[i] = r.ID
+				}
+			}
+			return vals
+		},
+		a.config)
+}
+
+// CallsConnection is GraphQL's keyset listing of calls.
+func (s *Service) CallsConnection(ctx context.Context, a Actor, f CallFilter, order []OrderBy, args PageArgs) (*Connection[*Call], error) {
+	if err := a.require(); err != nil {
+		return nil, err
+	}
+	df, err := f.db()
+	if err != nil {
+		return nil, err
+	}
+	cols := callOrders(order)
+	return connect(ctx, cols, args,
+		func(ctx context.Context, p db.Page) ([]db.CallRow, error) {
+			return db.ListCalls(ctx, s.db, a.scope(), df, p)
+		},
+		func(r *db.CallRow) []any {
+			vals := make([]any, len(cols))
+			for i, c := range cols {
+				switch c.Column {
+				case db.OrderCallCreated:
+					vals[i] = r.Created.UTC()
+				case db.OrderCallModified:
+					vals[i] = r.Modified.UTC()
+				case db.OrderCallName:
+					vals[i] = r.Name
+				case db.OrderCallID:
+					vals[i] = r.ID
+				}
+			}
+			return vals
+		},
+		a.call)
+}
