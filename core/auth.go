@@ -7,6 +7,7 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"errors"
+	"strings"
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
@@ -172,4 +173,22 @@ func (s *Service) issueToken(ctx context.Context, userID int64, ttl time.Duratio
 		return "", err
 	}
 	return key, nil
+}
+
+// AuthenticateHeader reads an Authorization header value as the upstream
+// service does: "Token <key>" (keyword in any case) or "Bearer <key>". No
+// header, or another scheme, is anonymous; a malformed one is an error.
+func (s *Service) AuthenticateHeader(ctx context.Context, header string) (Actor, error) {
+	keyword, rest, _ := strings.Cut(strings.TrimSpace(header), " ")
+	if !strings.EqualFold(keyword, "token") && !strings.EqualFold(keyword, "bearer") {
+		return Actor{}, nil
+	}
+	rest = strings.TrimSpace(rest)
+	switch {
+	case rest == "":
+		return Actor{}, errUnauthenticated("Invalid token header. No credentials provided.")
+	case strings.ContainsAny(rest, " \t"):
+		return Actor{}, errUnauthenticated("Invalid token header. Token string should not contain spaces.")
+	}
+	return s.Authenticate(ctx, rest)
 }

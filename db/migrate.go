@@ -54,6 +54,12 @@ const migrationLockKey = 7305_2611_2026
 // its busy timeout makes a second process wait.
 func withMigrationLock(ctx context.Context, bdb *bun.DB, m *migrate.Migrator, fn func() error) error {
 	if IsPostgres(bdb) {
+		// The lock's connection is held while the migrator uses the pool, so
+		// a pool of one would wait on itself.
+		if bdb.Stats().MaxOpenConnections == 1 {
+			bdb.SetMaxOpenConns(2)
+			defer bdb.SetMaxOpenConns(1)
+		}
 		conn, err := bdb.Conn(ctx)
 		if err != nil {
 			return err

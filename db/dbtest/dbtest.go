@@ -107,12 +107,14 @@ func RequirePostgres(t testing.TB, err error) {
 
 func newPostgres(t testing.TB) string {
 	t.Helper()
-	templateOnce.Do(func() { templateName, templateErr = ensureTemplate() })
-	RequirePostgres(t, templateErr)
 	ctx := context.Background()
-	admin, err := db.Open(ctx, AdminURL(), db.Options{MaxOpenConns: 2})
+	admin, err := db.Open(ctx, AdminURL(), db.Options{MaxOpenConns: 2, Timeout: 3 * time.Second})
 	RequirePostgres(t, err)
 	defer admin.Close()
+	templateOnce.Do(func() { templateName, templateErr = ensureTemplate() })
+	if templateErr != nil {
+		t.Fatalf("build the PostgreSQL template database: %v", templateErr)
+	}
 	name := fmt.Sprintf("callcfg_test_%d_%d_%s", os.Getpid(), seq.Add(1), randHex(3))
 	if _, err := admin.ExecContext(ctx, fmt.Sprintf("CREATE DATABASE %s TEMPLATE %s", name, templateName)); err != nil {
 		t.Fatalf("create test database: %v", err)
@@ -151,7 +153,7 @@ func ensureTemplate() (string, error) {
 	}
 	defer conn.ExecContext(context.Background(), "SELECT pg_advisory_unlock(7305261120260001)") //nolint:errcheck
 	var exists bool
-	if err := conn.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1 AND datistemplate)", name).Scan(&exists); err != nil {
+	if err := conn.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = ? AND datistemplate)", name).Scan(&exists); err != nil {
 		return "", err
 	}
 	if exists {

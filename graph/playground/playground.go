@@ -142,13 +142,15 @@ func indexAssets(groups ...[]*asset) map[string]*asset {
 
 // The config goes into data-* attributes rather than an inline script so
 // the CSP can forbid inline scripts; html/template escapes it for that
-// attribute context.
+// attribute context. The empty data: icon stops browsers asking for
+// /favicon.ico, which would only 404 in the service's logs.
 var pageTemplate = template.Must(template.New("page").Parse(`<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="robots" content="noindex">
+<link rel="icon" href="data:,">
 <title>{{.Title}}</title>
 {{range .Stylesheets}}<link rel="stylesheet" href="{{.}}">
 {{end}}{{range .Scripts}}<script src="{{.}}" defer></script>
@@ -251,8 +253,10 @@ func connectSources(endpoint string) ([]string, error) {
 // against GraphiQL 3.9 in headless Chromium (see browser_test.go):
 //   - script-src 'self': the bundles are eval-free and the bootstrap is a
 //     file, so neither 'unsafe-eval' nor 'unsafe-inline' is needed.
-//   - style-src 'unsafe-inline': GraphiQL's dialogs (via react-remove-scroll)
-//     inject <style> elements without a nonce hook.
+//   - style-src 'unsafe-inline': opening GraphiQL's settings or shortcuts
+//     dialog injects a <style> element (react-remove-scroll) with no nonce
+//     hook and content that depends on the scrollbar width, so neither a
+//     nonce nor a hash can replace it. Page load alone needs no inline style.
 //   - font-src/img-src data:: graphiql.min.css inlines its fonts and icons
 //     as data: URIs.
 func contentSecurityPolicy(connect []string) string {
