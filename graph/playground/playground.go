@@ -266,7 +266,7 @@ func contentSecurityPolicy(connect []string) string {
 		"style-src 'self' 'unsafe-inline'",
 		"font-src 'self' data:",
 		"img-src 'self' data:",
-		"connect-src " + strings.Join(connect, " "),
+		"connect-src 'none'",
 		"base-uri 'none'",
 		"form-action 'none'",
 		"frame-ancestors 'none'",
