@@ -1,0 +1,89 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/callcfg/callcfg/core"
+	"github.com/callcfg/callcfg/db/dbtest"
+)
+
+// syncBuffer is written by the server goroutine while the test reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// serve --demo on a fresh database prints keys that work, answers on the
+// printed address, and exits cleanly when told to stop.
+func TestServeDemo(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, url string) {
+		for round := range 2 { // the second run finds data and issues fresh keys
+			ctx, cancel := context.WithCancel(context.Background())
+			var out, errb syncBuffer
+			done := make(chan int, 1)
+			go func() {
+				done <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--demo", "--database-url", url}, strings.NewReader(""), &out, &errb)
+			}()
+			addr := waitFor(t, &errb, regexp.MustCompile(`listening addr=(\S+)`))
+			key := waitFor(t, &out, regexp.MustCompile(`admin\s+([0-9a-f]{40})`))
+			if round == 1 && !strings.Contains(out.String(), "nothing seeded") {
+				t.Errorf("second run output: %s", out.String())
+			}
+			resp, err := http.Get("http://" + addr + "/healthz")
+			if err != nil || resp.StatusCode != 200 {
+				t.Fatalf("healthz: %v %v", resp, err)
+			}
+			resp.Body.Close()
+			svc := core.New(dbtest.Open(t, url))
+			a, err := svc.Authenticate(context.Background(), key)
+			if err != nil || !a.User.IsStaff {
+				t.Fatalf("printed admin key: %v", err)
+			}
+			items, total, err := svc.ListConfigsPage(context.Background(), a, core.ConfigFilter{}, 0, 10)
+			if err != nil || total != 1 || !items[0].AutoReassignOnDecline {
+				t.Fatalf("demo data: %v %d %v", items, total, err)
+			}
+			cancel()
+			select {
+			case code := <-done:
+				if code != 0 {
+					t.Fatalf("serve exited %d: %s", code, errb.String())
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatal("serve did not stop")
+			}
+		}
+	})
+}
+
+func waitFor(t *testing.T, b *syncBuffer, re *regexp.Regexp) string {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) {
+		if m := re.FindStringSubmatch(b.String()); m != nil {
+			return m[1]
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("no %s in %q", re, b.String())
+	return ""
+}
