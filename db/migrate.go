@@ -191,3 +191,30 @@ func Pending(ctx context.Context, bdb *bun.DB) (int, error) {
 	}
 	return n, nil
 }
+
+// Ready checks, read-only, that the database answers and that every
+// migration this binary knows is applied. Its errors are safe to show: they
+// name no host, user or SQL.
+func Ready(ctx context.Context, bdb *bun.DB) error {
+	ms, err := migrations(bdb)
+	if err != nil {
+		return err
+	}
+	var applied []string
+	if err := bdb.NewSelect().Table("bun_migrations").Column("name").Scan(ctx, &applied); err != nil {
+		if err := bdb.PingContext(ctx); err != nil {
+			return errors.New("database unreachable")
+		}
+		return errors.New("migrations not applied")
+	}
+	done := make(map[string]bool, len(applied))
+	for _, n := range applied {
+		done[n] = true
+	}
+	for _, m := range ms.Sorted() {
+		if !done[m.Name] {
+			return fmt.Errorf("migration %s not applied", m.Name)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,185 @@
+// Package ops holds what operators need from every request and replica:
+// request ids, structured access logs, Prometheus metrics, CORS, and the
+// health and readiness endpoints.
+package ops
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/uptrace/bun"
+)
+
+// RequestIDHeader carries the request id in both directions: a caller (or a
+// load balancer) may set it, and every response returns it.
+const RequestIDHeader = "X-Request-Id"
+
+type ctxKey int
+
+const (
+	requestIDKey ctxKey = iota
+	routeKey
+)
+
+// RequestID returns the id of the request ctx belongs to, for log lines.
+func RequestID(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey).(string)
+	return id
+}
+
+// SetRoute names the route a request matched, for metrics and logs, where
+// the handler routes by itself below one mux pattern (as REST does).
+func SetRoute(r *http.Request, route string) {
+	if p, ok := r.Context().Value(routeKey).(*string); ok {
+		*p = route
+	}
+}
+
+// Observer logs and counts requests. It keeps no state that matters beyond
+// the process: counters are per replica, as Prometheus expects.
+type Observer struct {
+	Logger    *slog.Logger
+	registry  *prometheus.Registry
+	requests  *prometheus.CounterVec
+	durations *prometheus.HistogramVec
+	graphql   *prometheus.CounterVec
+	queries   prometheus.Counter
+}
+
+// NewObserver registers the service's metrics; bdb, when given, adds the
+// connection pool's figures and a count of SQL statements.
+func NewObserver(logger *slog.Logger, bdb *bun.DB) *Observer {
+	o := &Observer{Logger: logger, registry: prometheus.NewRegistry()}
+	o.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "callcfg_http_requests_total",
+		Help: "HTTP requests by route, method and status code.",
+	}, []string{"route", "method", "code"})
+	o.durations = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "callcfg_http_request_duration_seconds",
+		Help:    "HTTP request durations by route and method.",
+		Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
+	}, []string{"route", "method"})
+	o.graphql = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "callcfg_graphql_operations_total",
+		Help: "GraphQL operations by operation name, type and outcome (ok or the first error's code).",
+	}, []string{"operation", "type", "outcome"})
+	o.queries = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "callcfg_db_statements_total",
+		Help: "SQL statements sent to the database.",
+	})
+	o.registry.MustRegister(o.requests, o.durations, o.graphql, o.queries,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if bdb != nil {
+		o.registry.MustRegister(collectors.NewDBStatsCollector(bdb.DB, "callcfg"))
+		bdb.AddQueryHook(statementCounter{o.queries})
+	}
+	return o
+}
+
+type statementCounter struct{ c prometheus.Counter }
+
+func (s statementCounter) BeforeQuery(ctx context.Context, _ *bun.QueryEvent) context.Context {
+	return ctx
+}
+func (s statementCounter) AfterQuery(context.Context, *bun.QueryEvent) { s.c.Inc() }
+
+// ObserveGraphQL counts one GraphQL operation.
+func (o *Observer) ObserveGraphQL(operation, opType, outcome string) {
+	if operation == "" {
+		operation = "anonymous"
+	}
+	o.graphql.WithLabelValues(operation, opType, outcome).Inc()
+}
+
+// MetricsHandler serves the metrics in Prometheus' text format.
+func (o *Observer) MetricsHandler() http.Handler {
+	return promhttp.HandlerFor(o.registry, promhttp.HandlerOpts{})
+}
+
+// Middleware gives every request an id, then logs and counts it.
+func (o *Observer) Middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		id := r.Header.Get(RequestIDHeader)
+		if !validRequestID(id) {
+			id = newRequestID()
+		}
+		w.Header().Set(RequestIDHeader, id)
+		route := ""
+		ctx := context.WithValue(context.WithValue(r.Context(), requestIDKey, id), routeKey, &route)
+		r = r.WithContext(ctx)
+		rec := &recorder{ResponseWriter: w, status: http.StatusOK}
+		next.ServeHTTP(rec, r)
+		if route == "" {
+			route = r.Pattern // set by ServeMux on this very request
+		}
+		if route == "" {
+			route = "unmatched"
+		}
+		elapsed := time.Since(start)
+		code := strconv.Itoa(rec.status)
+		o.requests.WithLabelValues(route, r.Method, code).Inc()
+		o.durations.WithLabelValues(route, r.Method).Observe(elapsed.Seconds())
+		o.Logger.LogAttrs(ctx, slog.LevelInfo, "request",
+			slog.String("request_id", id),
+			slog.String("method", r.Method),
+			slog.String("path", r.URL.Path),
+			slog.String("route", route),
+			slog.Int("status", rec.status),
+			slog.Int64("bytes", rec.bytes),
+			slog.Duration("duration", elapsed),
+			slog.String("remote", r.RemoteAddr),
+		)
+	})
+}
+
+func validRequestID(id string) bool {
+	if id == "" || len(id) > 64 {
+		return false
+	}
+	for _, c := range id {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
+			return false
+		}
+	}
+	return true
+}
+
+func newRequestID() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// recorder remembers the status and size of a response. Unwrap lets
+// http.ResponseController reach the real writer's Flush and deadlines.
+type recorder struct {
+	http.ResponseWriter
+	status      int
+	bytes       int64
+	wroteHeader bool
+}
+
+func (r *recorder) WriteHeader(code int) {
+	if !r.wroteHeader {
+		r.status, r.wroteHeader = code, true
+	}
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *recorder) Write(b []byte) (int, error) {
+	r.wroteHeader = true
+	n, err := r.ResponseWriter.Write(b)
+	r.bytes += int64(n)
+	return n, err
+}
+
+func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }

@@ -1,0 +1,142 @@
+package ops_test
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/callcfg/callcfg/db"
+	"github.com/callcfg/callcfg/db/dbtest"
+	"github.com/callcfg/callcfg/ops"
+)
+
+func TestMiddlewareIDsLogsAndCounts(t *testing.T) {
+	var logs bytes.Buffer
+	o := ops.NewObserver(slog.New(slog.NewJSONHandler(&logs, nil)), nil)
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /things/{id}", func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, ops.RequestID(r.Context()))
+	})
+	mux.HandleFunc("/self-routed/", func(w http.ResponseWriter, r *http.Request) {
+		ops.SetRoute(r, "self-routed-detail")
+		w.WriteHeader(http.StatusTeapot)
+	})
+	mux.Handle("GET /metrics", o.MetricsHandler())
+	srv := httptest.NewServer(o.Middleware(mux))
+	defer srv.Close()
+
+	cases := []struct {
+		name, path, sentID string
+		keepID             bool
+	}{
+		{"generated id", "/things/1", "", false},
+		{"caller's id kept", "/things/2", "lb-abc.123_X", true},
+		{"unsafe id replaced", "/things/3", "bad id\twith spaces", false},
+		{"too long id replaced", "/things/4", strings.Repeat("a", 65), false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			req, _ := http.NewRequest("GET", srv.URL+c.path, nil)
+			if c.sentID != "" {
+				req.Header.Set(ops.RequestIDHeader, c.sentID)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			got := resp.Header.Get(ops.RequestIDHeader)
+			if got == "" || string(body) != got {
+				t.Fatalf("header %q, handler saw %q", got, body)
+			}
+			if (got == c.sentID) != c.keepID {
+				t.Fatalf("id %q for sent %q", got, c.sentID)
+			}
+			if !strings.Contains(logs.String(), `"request_id":"`+got+`"`) {
+				t.Fatalf("no log line with the id: %s", logs.String())
+			}
+		})
+	}
+	resp, _ := http.Get(srv.URL + "/self-routed/x")
+	resp.Body.Close()
+	resp, err := http.Get(srv.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{
+		`callcfg_http_requests_total{code="200",method="GET",route="GET /things/{id}"} 4`,
+		`callcfg_http_requests_total{code="418",method="GET",route="self-routed-detail"} 1`,
+		`callcfg_http_request_duration_seconds_bucket{method="GET",route="GET /things/{id}",le="+Inf"} 4`,
+		`go_goroutines`,
+	} {
+		if !strings.Contains(string(metrics), want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+}
+
+func TestCORS(t *testing.T) {
+	h := ops.CORS(ops.ParseOrigins("https://app.example.org/, https://admin.example.org"), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusOK)
+	}))
+	cases := []struct {
+		name, method, origin, reqMethod string
+		status                          int
+		allow                           string
+	}{
+		{"listed origin", "POST", "https://app.example.org", "", 200, "https://app.example.org"},
+		{"preflight", "OPTIONS", "https://admin.example.org", "POST", 204, "https://admin.example.org"},
+		{"other origin", "POST", "https://evil.example", "", 200, ""},
+		{"no origin", "GET", "", "", 200, ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			req := httptest.NewRequest(c.method, "/graphql", nil)
+			if c.origin != "" {
+				req.Header.Set("Origin", c.origin)
+			}
+			if c.reqMethod != "" {
+				req.Header.Set("Access-Control-Request-Method", c.reqMethod)
+			}
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			if rec.Code != c.status || rec.Header().Get("Access-Control-Allow-Origin") != c.allow {
+				t.Fatalf("status %d, allow %q", rec.Code, rec.Header().Get("Access-Control-Allow-Origin"))
+			}
+			if c.status == 204 && !strings.Contains(rec.Header().Get("Access-Control-Allow-Headers"), "Authorization") {
+				t.Fatal("preflight does not allow Authorization")
+			}
+		})
+	}
+}
+
+func TestReadyz(t *testing.T) {
+	dbtest.EachDB(t, func(t *testing.T, bdb *bun.DB) {
+		h := ops.Readyz(bdb, 2*time.Second)
+		get := func() int {
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, httptest.NewRequest("GET", "/readyz", nil))
+			return rec.Code
+		}
+		if got := get(); got != 200 {
+			t.Fatalf("migrated: %d", got)
+		}
+		if _, err := db.Rollback(context.Background(), bdb); err != nil {
+			t.Fatal(err)
+		}
+		if got := get(); got != 503 {
+			t.Fatalf("rolled back: %d", got)
+		}
+	})
+}
