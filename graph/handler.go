@@ -3,20 +3,205 @@
 package graph
 
 import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/handler"
+	"github.com/99designs/gqlgen/graphql/handler/extension"
+	"github.com/99designs/gqlgen/graphql/handler/lru"
+	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/callcfg/callcfg/core"
+	"github.com/callcfg/callcfg/graph/model"
 )
 
 // Options configure the GraphQL face.
 type Options struct {
+	// Introspection answers schema queries, anonymously too, so that the
+	// playground can load its docs before a key is pasted.
 	Introspection bool
-	MaxBodyBytes  int64
-	Logger        *slog.Logger
+	// Suggestions lets validation errors say "Did you mean …?". Like
+	// introspection, it reveals the schema.
+	Suggestions bool
+	// PublicURL, when set, is the scheme and host of absolute links (a
+	// call's url); otherwise they come from the request.
+	PublicURL *url.URL
+	// MaxBodyBytes bounds a request body; larger ones get 413.
+	MaxBodyBytes int64
+	Limits       Limits
+	Logger       *slog.Logger
+}
+
+// Limits bound what one request may cost. Zero fields take the defaults.
+type Limits struct {
+	// Complexity: each field costs 1 plus its children, and a connection
+	// costs its page size (first or last, else 20) times its children.
+	Complexity int
+	// Depth of nested fields, not counting introspection.
+	Depth int
+	// Tokens the parser reads before giving up on a query.
+	Tokens int
+	// QueryCache is how many parsed queries are kept.
+	QueryCache int
+	// APQCache is how many automatic persisted queries are kept. Entries
+	// are addressed by hash, so a replica missing one just asks the client
+	// to send the query again: an in-process cache is enough.
+	APQCache int
+}
+
+// DefaultLimits let a 300-item page of configurations with their calls and
+// effective settings through, and little more.
+var DefaultLimits = Limits{Complexity: 25000, Depth: 10, Tokens: 5000, QueryCache: 1000, APQCache: 1000}
+
+// DefaultMaxBodyBytes applies when Options.MaxBodyBytes is zero.
+const DefaultMaxBodyBytes = 1 << 20
+
+func (l Limits) withDefaults() Limits {
+	def := func(v *int, d int) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	def(&l.Complexity, DefaultLimits.Complexity)
+	def(&l.Depth, DefaultLimits.Depth)
+	def(&l.Tokens, DefaultLimits.Tokens)
+	def(&l.QueryCache, DefaultLimits.QueryCache)
+	def(&l.APQCache, DefaultLimits.APQCache)
+	return l
 }
 
 // New returns the handler of /graphql.
 func New(svc *core.Service, opts Options) http.Handler {
-	return http.NotFoundHandler()
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.MaxBodyBytes <= 0 {
+		opts.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	limits := opts.Limits.withDefaults()
+
+	cfg := Config{Resolvers: &Resolver{svc: svc}}
+	cfg.Complexity.Query.CallAssignmentConfigurations = func(child int, first *int, _ *string, last *int, _ *string,
+		_ *model.CallAssignmentConfigurationFilter, _ []*model.CallAssignmentConfigurationOrder,
+	) int {
+		return pageComplexity(child, first, last)
+	}
+	cfg.Complexity.Query.Calls = func(child int, first *int, _ *string, last *int, _ *string, _ *model.CallFilter, _ []*model.CallOrder) int {
+		return pageComplexity(child, first, last)
+	}
+
+	srv := handler.New(NewExecutableSchema(cfg))
+	srv.AddTransport(transport.Options{AllowedMethods: []string{http.MethodGet, http.MethodPost, http.MethodOptions}})
+	// GET serves queries only: gqlgen refuses a mutation over GET, so a
+	// link or a prefetch can never change data.
+	srv.AddTransport(transport.GET{})
+	srv.AddTransport(transport.POST{})
+	srv.SetQueryCache(lru.New[*ast.QueryDocument](limits.QueryCache))
+	srv.SetParserTokenLimit(limits.Tokens)
+	srv.SetDisableSuggestion(!opts.Suggestions)
+	if opts.Introspection {
+		srv.Use(extension.Introspection{})
+	}
+	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](limits.APQCache)})
+	srv.Use(extension.FixedComplexityLimit(limits.Complexity))
+	srv.Use(depthLimit{max: limits.Depth})
+	p := presenter{log: opts.Logger}
+	srv.SetErrorPresenter(p.present)
+	srv.SetRecoverFunc(p.recover)
+	srv.AroundRootFields(requireUser)
+
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Body != nil && r.Method == http.MethodPost {
+			if !limitBody(w, r, opts.MaxBodyBytes) {
+				return
+			}
+		}
+		req := newRequest(svc, r, opts.PublicURL)
+		srv.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), requestKey{}, req)))
+	})
+}
+
+// pageComplexity makes a connection cost its page size times its children,
+// so the limit bounds the rows a query can make the server render.
+func pageComplexity(child int, first, last *int) int {
+	n := core.DefaultPageSize
+	switch {
+	case first != nil:
+		n = *first
+	case last != nil:
+		n = *last
+	}
+	// Anything above the maximum is refused by the core anyway; clamping
+	// keeps the product from overflowing.
+	n = max(1, min(n, core.MaxPageSize+1))
+	return 1 + n*child
+}
+
+// requireUser makes every data field need an authenticated user, whatever
+// its resolver does; introspection (__schema, __type, __typename) is
+// answered to anyone, when enabled.
+func requireUser(ctx context.Context, next graphql.RootResolver) graphql.Marshaler {
+	fc := graphql.GetRootFieldContext(ctx)
+	if fc != nil && strings.HasPrefix(fc.Field.Name, "__") {
+		return next(ctx)
+	}
+	if _, err := actor(ctx); err != nil {
+		// A root field has no path context of its own: name it, so the
+		// client knows which field failed.
+		if fc == nil {
+			graphql.AddError(ctx, err)
+			return graphql.Null
+		}
+		gerr := gqlerror.WrapPath(ast.Path{ast.PathName(fc.Field.Alias)}, err)
+		if pos := fc.Field.Position; pos != nil {
+			gerr.Locations = []gqlerror.Location{{Line: pos.Line, Column: pos.Column}}
+		}
+		graphql.AddError(ctx, gerr)
+		return graphql.Null
+	}
+	return next(ctx)
+}
+
+// limitBody reads the whole body up to the limit, so that a body too large
+// gets a clear 413 instead of a JSON decoding error.
+func limitBody(w http.ResponseWriter, r *http.Request, limit int64) bool {
+	if r.ContentLength > limit {
+		tooLarge(w, limit)
+		return false
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
+	_ = r.Body.Close()
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "Could not read the request body.", "BAD_REQUEST")
+		return false
+	}
+	if int64(len(body)) > limit {
+		tooLarge(w, limit)
+		return false
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	return true
+}
+
+func tooLarge(w http.ResponseWriter, limit int64) {
+	writeError(w, http.StatusRequestEntityTooLarge,
+		fmt.Sprintf("Request body too large: the limit is %d bytes.", limit), "REQUEST_TOO_LARGE")
+}
+
+func writeError(w http.ResponseWriter, status int, msg, code string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]any{
+		"errors": gqlerror.List{{Message: msg, Extensions: map[string]any{"code": code}}},
+	})
 }

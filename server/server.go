@@ -10,21 +10,34 @@ import (
 
 	"github.com/callcfg/callcfg/core"
 	"github.com/callcfg/callcfg/graph"
+	"github.com/callcfg/callcfg/graph/playground"
 	"github.com/callcfg/callcfg/rest"
 )
 
 // Config is everything `callcfg serve` can set about the handler.
 type Config struct {
-	PublicURL     *url.URL
-	Playground    bool
+	PublicURL *url.URL
+	// Playground serves GraphiQL at /graphiql, and redirects / there.
+	Playground bool
+	// Introspection answers GraphQL schema queries, anonymously too.
 	Introspection bool
-	MaxBodyBytes  int64
+	// Suggestions lets GraphQL validation errors say "Did you mean …?";
+	// like introspection it reveals the schema, so production deployments
+	// that turn one off usually turn off both.
+	Suggestions  bool
+	MaxBodyBytes int64
+	// GraphQLLimits bound the cost of one GraphQL request; zero fields take
+	// graph.DefaultLimits.
+	GraphQLLimits graph.Limits
 	Logger        *slog.Logger
 }
 
 // DefaultConfig is what serve uses when no flag says otherwise.
 func DefaultConfig() Config {
-	return Config{Playground: true, Introspection: true, MaxBodyBytes: 1 << 20, Logger: slog.Default()}
+	return Config{
+		Playground: true, Introspection: true, Suggestions: true, MaxBodyBytes: 1 << 20,
+		GraphQLLimits: graph.DefaultLimits, Logger: slog.Default(),
+	}
 }
 
 // New builds the service's HTTP handler.
@@ -40,7 +53,21 @@ func New(svc *core.Service, cfg Config) http.Handler {
 	mux.Handle("/api/", restHandler)
 	mux.Handle("/api", restHandler)
 	mux.Handle("/api-auth/", restHandler)
-	mux.Handle("/graphql", graph.New(svc, graph.Options{Introspection: cfg.Introspection, MaxBodyBytes: cfg.MaxBodyBytes, Logger: cfg.Logger}))
+	mux.Handle("/graphql", graph.New(svc, graph.Options{
+		Introspection: cfg.Introspection,
+		Suggestions:   cfg.Suggestions,
+		PublicURL:     cfg.PublicURL,
+		MaxBodyBytes:  cfg.MaxBodyBytes,
+		Limits:        cfg.GraphQLLimits,
+		Logger:        cfg.Logger,
+	}))
+	if cfg.Playground {
+		pg := playground.Handler(playground.Options{Endpoint: "/graphql", Title: "callcfg GraphiQL", BasePath: "/graphiql"})
+		mux.Handle("/graphiql", pg)
+		mux.Handle("/graphiql/", pg)
+		// The root has nothing else to show a person with a browser.
+		mux.Handle("GET /{$}", http.RedirectHandler("/graphiql", http.StatusFound))
+	}
 	return mux
 }
 

@@ -1,0 +1,215 @@
+package graph_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/uptrace/bun"
+
+	"github.com/callcfg/callcfg/core/coretest"
+	"github.com/callcfg/callcfg/db/dbtest"
+	"github.com/callcfg/callcfg/server"
+)
+
+// env is one server over one fresh database with the coretest world.
+type env struct {
+	t   *testing.T
+	w   *coretest.World
+	bdb *bun.DB
+	srv *httptest.Server
+}
+
+func newEnv(t *testing.T, dbURL string, configure ...func(*server.Config)) *env {
+	t.Helper()
+	bdb := dbtest.Open(t, dbURL)
+	w := coretest.Build(t, bdb)
+	cfg := server.DefaultConfig()
+	for _, f := range configure {
+		f(&cfg)
+	}
+	srv := httptest.NewServer(server.New(w.Svc, cfg))
+	t.Cleanup(srv.Close)
+	return &env{t: t, w: w, bdb: bdb, srv: srv}
+}
+
+// gqlError is one entry of a response's errors.
+type gqlError struct {
+	Message    string         `json:"message"`
+	Path       []any          `json:"path"`
+	Extensions map[string]any `json:"extensions"`
+}
+
+func (e gqlError) code() string { s, _ := e.Extensions["code"].(string); return s }
+
+type response struct {
+	Status int
+	Header http.Header
+	Raw    string
+	Data   any        `json:"data"`
+	Errors []gqlError `json:"errors"`
+}
+
+// get digs into the data by a dotted path; numbers index lists.
+func (r *response) get(path string) any {
+	return dig(r.Data, path)
+}
+
+func dig(v any, path string) any {
+	if path == "" {
+		return v
+	}
+	for _, step := range strings.Split(path, ".") {
+		switch x := v.(type) {
+		case map[string]any:
+			v = x[step]
+		case []any:
+			i, err := strconv.Atoi(step)
+			if err != nil || i >= len(x) {
+				return nil
+			}
+			v = x[i]
+		default:
+			return nil
+		}
+	}
+	return v
+}
+
+func (r *response) str(path string) string {
+	s, _ := r.get(path).(string)
+	return s
+}
+
+func (r *response) list(path string) []any {
+	l, _ := r.get(path).([]any)
+	return l
+}
+
+func (r *response) codes() []string {
+	out := make([]string, len(r.Errors))
+	for i, e := range r.Errors {
+		out[i] = e.code()
+	}
+	return out
+}
+
+// ok fails the test unless the response has no errors.
+func (r *response) ok(t *testing.T) *response {
+	t.Helper()
+	if r.Status != http.StatusOK || len(r.Errors) > 0 {
+		t.Fatalf("want success, got %d %s", r.Status, r.Raw)
+	}
+	return r
+}
+
+// failsWith fails the test unless the only error has the code.
+func (r *response) failsWith(t *testing.T, code string) gqlError {
+	t.Helper()
+	if len(r.Errors) != 1 || r.Errors[0].code() != code {
+		t.Fatalf("want one %s error, got %d %s", code, r.Status, r.Raw)
+	}
+	return r.Errors[0]
+}
+
+func (e *env) token(actor string) string {
+	if actor == coretest.Anonymous {
+		return ""
+	}
+	return e.w.Tokens[actor]
+}
+
+// do posts a GraphQL request as actor (its token; anonymous sends none).
+func (e *env) do(actor, query string, vars map[string]any) *response {
+	e.t.Helper()
+	body := map[string]any{"query": query}
+	if vars != nil {
+		body["variables"] = vars
+	}
+	return e.post(actor, body)
+}
+
+func (e *env) post(actor string, body any) *response {
+	e.t.Helper()
+	b, err := json.Marshal(body)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/graphql", bytes.NewReader(b))
+	req.Header.Set("Content-Type", "application/json")
+	if tok := e.token(actor); tok != "" {
+		req.Header.Set("Authorization", "Token "+tok)
+	}
+	return e.send(req)
+}
+
+// getQuery sends a GraphQL request over GET.
+func (e *env) getQuery(actor string, params url.Values) *response {
+	e.t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, e.srv.URL+"/graphql?"+params.Encode(), nil)
+	if tok := e.token(actor); tok != "" {
+		req.Header.Set("Authorization", "Token "+tok)
+	}
+	return e.send(req)
+}
+
+func (e *env) send(req *http.Request) *response {
+	e.t.Helper()
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	raw, _ := io.ReadAll(res.Body)
+	r := &response{Status: res.StatusCode, Header: res.Header, Raw: string(raw)}
+	if err := json.Unmarshal(raw, r); err != nil {
+		e.t.Fatalf("response is not JSON (%d): %s", res.StatusCode, raw)
+	}
+	return r
+}
+
+// rest calls the REST face as actor and decodes its JSON.
+func (e *env) rest(actor, method, path string, body any) (*http.Response, any) {
+	e.t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequest(method, e.srv.URL+path, rd)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if tok := e.token(actor); tok != "" {
+		req.Header.Set("Authorization", "Token "+tok)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	raw, _ := io.ReadAll(res.Body)
+	var v any
+	if len(raw) > 0 {
+		if err := json.Unmarshal(raw, &v); err != nil {
+			e.t.Fatalf("%s %s: not JSON (%d): %s", method, path, res.StatusCode, raw)
+		}
+	}
+	return res, v
+}
+
+func hex(u fmt.Stringer) string { return strings.ReplaceAll(u.String(), "-", "") }
+
+// eachDB runs fn on both databases with a fresh world.
+func eachDB(t *testing.T, fn func(t *testing.T, e *env), configure ...func(*server.Config)) {
+	dbtest.Each(t, func(t *testing.T, url string) {
+		fn(t, newEnv(t, url, configure...))
+	})
+}

@@ -1,0 +1,82 @@
+// Package model holds the GraphQL types that are not the core's own: the
+// scalars' wire formats, connections, and (generated, models_gen.go) inputs,
+// payloads and enums.
+package model
+
+import (
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/google/uuid"
+)
+
+// InputError is a value a scalar could not read. The error presenter turns
+// it into BAD_USER_INPUT for the input field it was found in.
+type InputError struct{ Message string }
+
+func (e *InputError) Error() string { return e.Message }
+
+// MsgInvalidUUID is DRF's message for a malformed uuid, so both faces agree.
+const MsgInvalidUUID = "Must be a valid UUID."
+
+// MarshalUUID renders 32 lowercase hex digits, as REST does.
+func MarshalUUID(u uuid.UUID) graphql.Marshaler {
+	return graphql.WriterFunc(func(w io.Writer) {
+		_, _ = io.WriteString(w, strconv.Quote(Hex(u)))
+	})
+}
+
+// Hex is a uuid as both faces print it.
+func Hex(u uuid.UUID) string {
+	return strings.ReplaceAll(u.String(), "-", "")
+}
+
+// UnmarshalUUID accepts the 32-digit and the dashed form in any case, like
+// REST's routes; uuid.Parse alone would also take "urn:uuid:" and braces.
+func UnmarshalUUID(v any) (uuid.UUID, error) {
+	s, ok := v.(string)
+	if !ok {
+		return uuid.Nil, &InputError{MsgInvalidUUID}
+	}
+	if len(s) != 32 && len(s) != 36 {
+		return uuid.Nil, &InputError{MsgInvalidUUID}
+	}
+	u, err := uuid.Parse(s)
+	if err != nil {
+		return uuid.Nil, &InputError{MsgInvalidUUID}
+	}
+	return u, nil
+}
+
+// DateTimeLayout is REST's rendering: UTC, microseconds, "+00:00".
+const DateTimeLayout = "2006-01-02T15:04:05.000000+00:00"
+
+// MsgInvalidDateTime is DRF's message for a malformed datetime.
+const MsgInvalidDateTime = "Datetime has wrong format. Use one of these formats instead: YYYY-MM-DDThh:mm[:ss[.uuuuuu]][+HH:MM|-HH:MM|Z]."
+
+func MarshalDateTime(t time.Time) graphql.Marshaler {
+	return graphql.WriterFunc(func(w io.Writer) {
+		_, _ = io.WriteString(w, strconv.Quote(t.UTC().Format(DateTimeLayout)))
+	})
+}
+
+// UnmarshalDateTime takes RFC 3339 with any offset. The result is in UTC so
+// a client echoing back a `modified` it saw compares equal to the stored one.
+func UnmarshalDateTime(v any) (time.Time, error) {
+	s, ok := v.(string)
+	if !ok {
+		return time.Time{}, &InputError{MsgInvalidDateTime}
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return time.Time{}, &InputError{MsgInvalidDateTime}
+	}
+	return t.UTC(), nil
+}
+
+// Node is any object with a global id. It is empty because the core's types,
+// which the schema's Node types are bound to, know nothing about GraphQL.
+type Node interface{}
