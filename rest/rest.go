@@ -1,26 +1,181 @@
 // Package rest is the REST face for legacy clients: it speaks the upstream
-// Django REST Framework service's dialect over the core.
+// Django REST Framework service's dialect over the core. Handlers decode,
+// call the core and encode; the rules live in the core.
 package rest
 
 import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strconv"
+	"strings"
 
 	"github.com/callcfg/callcfg/core"
 )
 
 // Options configure the REST face.
 type Options struct {
-	// PublicURL, when set, is the scheme and host of absolute links (the
-	// call link, pagination); otherwise they come from the request.
+	// PublicURL, when set, is the scheme and host (and path prefix) of
+	// absolute links (the call link, pagination, Location); otherwise they
+	// come from the request. X-Forwarded-* headers are never trusted.
 	PublicURL *url.URL
-	// MaxBodyBytes bounds a request body; larger ones get 413.
+	// MaxBodyBytes bounds a request body; larger ones get 413. Zero means 1 MiB.
 	MaxBodyBytes int64
 	Logger       *slog.Logger
 }
 
+const defaultMaxBodyBytes = 1 << 20
+
+type handler struct {
+	svc    *core.Service
+	log    *slog.Logger
+	limit  int64
+	public string // PublicURL without a trailing slash, or ""
+	prefix string // PublicURL's path, which links carry and call URLs may too
+}
+
 // New returns the handler of /api/ and /api-auth/.
 func New(svc *core.Service, opts Options) http.Handler {
-	return http.NotFoundHandler()
+	h := &handler{svc: svc, log: opts.Logger, limit: opts.MaxBodyBytes}
+	if h.log == nil {
+		h.log = slog.Default()
+	}
+	if h.limit <= 0 {
+		h.limit = defaultMaxBodyBytes
+	}
+	if u := opts.PublicURL; u != nil {
+		h.prefix = strings.TrimRight(u.EscapedPath(), "/")
+		h.public = u.Scheme + "://" + u.Host + h.prefix
+	}
+	return h
+}
+
+// exchange is one request on its way through the handler.
+type exchange struct {
+	w      http.ResponseWriter
+	r      *http.Request
+	method string // upper case, as Django sees it
+	route  *route
+	arg    string // the {uuid} segment of a detail route
+	actor  core.Actor
+	query  []queryPair
+	sent   bool
+}
+
+// base is the scheme, host and prefix of absolute links: the configured
+// public URL, else what the request itself says.
+func (h *handler) base(x *exchange) string {
+	if h.public != "" {
+		return h.public
+	}
+	scheme := "http://"
+	if x.r.TLS != nil {
+		scheme = "https://"
+	}
+	return scheme + x.r.Host
+}
+
+var (
+	jsonContentType = []string{"application/json"}
+	htmlContentType = []string{"text/html; charset=utf-8"}
+	nosniff         = []string{"nosniff"}
+	varyAccept      = []string{"Accept"}
+)
+
+func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	x := &exchange{w: w, r: r, method: strings.ToUpper(r.Method)}
+	defer h.recoverPanic(x)
+	w.Header()["X-Content-Type-Options"] = nosniff
+	rt, arg := matchRoute(r.URL.Path)
+	if rt == nil {
+		if !strings.HasSuffix(r.URL.Path, "/") {
+			if rt, _ := matchRoute(r.URL.Path + "/"); rt != nil {
+				h.redirectSlash(x)
+				return
+			}
+		}
+		h.fail(x, errNoRoute)
+		return
+	}
+	x.route, x.arg = rt, arg
+	hdr := w.Header()
+	// DRF sends Allow on every response of a view, and Vary when it could
+	// have rendered another media type.
+	hdr["Allow"] = rt.allow
+	if rt.browsable {
+		hdr["Vary"] = varyAccept
+	}
+	if r.URL.RawQuery != "" {
+		x.query = parseQS(r.URL.RawQuery)
+	}
+	// Content negotiation comes first in DRF, then authentication.
+	if err := negotiate(x); err != nil {
+		h.fail(x, err)
+		return
+	}
+	if x.method == http.MethodOptions {
+		h.options(x)
+		return
+	}
+	var err error
+	if x.actor, err = h.svc.AuthenticateHeader(r.Context(), r.Header.Get("Authorization")); err != nil {
+		h.fail(x, err)
+		return
+	}
+	serve := rt.methods[x.method]
+	if x.method == http.MethodHead {
+		serve = rt.methods[http.MethodGet]
+	}
+	if serve == nil {
+		// DRF checks permissions before it looks for the method's handler.
+		if !rt.public {
+			if _, err := h.svc.Me(x.actor); err != nil {
+				h.fail(x, err)
+				return
+			}
+		}
+		h.fail(x, errMethodNotAllowed(x.method))
+		return
+	}
+	serve(h, x)
+}
+
+// send writes a JSON response. HEAD gets the headers GET would have,
+// Content-Length included, and no body.
+func (h *handler) send(x *exchange, status int, body []byte) {
+	hdr := x.w.Header()
+	hdr["Content-Type"] = jsonContentType
+	hdr["Content-Length"] = []string{strconv.Itoa(len(body))}
+	x.sent = true
+	x.w.WriteHeader(status)
+	if x.method != http.MethodHead {
+		_, _ = x.w.Write(body)
+	}
+}
+
+// sendEmpty writes a response without a body (204): DRF drops the
+// Content-Type of an empty rendering.
+func (h *handler) sendEmpty(x *exchange, status int) {
+	x.sent = true
+	x.w.WriteHeader(status)
+}
+
+// redirectSlash sends a path without its trailing slash to the canonical
+// one, as Django's APPEND_SLASH does for GET and HEAD (301, relative
+// Location, query kept). Other methods get 308 so that no body is lost.
+func (h *handler) redirectSlash(x *exchange) {
+	loc := x.r.URL.EscapedPath() + "/"
+	if x.r.URL.RawQuery != "" {
+		loc += "?" + x.r.URL.RawQuery
+	}
+	status := http.StatusPermanentRedirect
+	if x.method == http.MethodGet || x.method == http.MethodHead {
+		status = http.StatusMovedPermanently
+	}
+	hdr := x.w.Header()
+	hdr.Set("Location", loc)
+	hdr["Content-Type"] = htmlContentType
+	hdr["Content-Length"] = []string{"0"}
+	x.sent = true
+	x.w.WriteHeader(status)
 }

@@ -1,0 +1,141 @@
+package rest
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/google/uuid"
+
+	"github.com/callcfg/callcfg/core"
+)
+
+// The configuration endpoints: decode, call the core, encode.
+
+func (h *handler) listConfigs(x *exchange) {
+	ctx := x.r.Context()
+	var f core.ConfigFilter
+	// django-filter's UUIDFilter: blank means no filter, junk is a 400
+	// (after authentication, before pagination).
+	if v, _ := lastValue(x.query, "call_uuid"); strings.TrimFunc(v, isPySpace) != "" {
+		id, ok := parseUUID(strings.TrimFunc(v, isPySpace))
+		if !ok {
+			if _, err := h.svc.Me(x.actor); err != nil {
+				h.fail(x, err)
+				return
+			}
+			h.fail(x, errFields(core.FieldErrors{"call_uuid": {msgInvalidUUID}}))
+			return
+		}
+		f.CallUUID = &id
+	}
+	req := readPage(x.query)
+	items, total, page, err := fetchPage(req,
+		func() (int64, error) { return h.svc.CountConfigs(ctx, x.actor, f) },
+		func(offset, limit int) ([]*core.Config, int64, error) {
+			return h.svc.ListConfigsPage(ctx, x.actor, f, offset, limit)
+		})
+	if err != nil {
+		h.fail(x, err)
+		return
+	}
+	h.setPageHeaders(x, total, page, req.size)
+	buf := getBuffer()
+	defer putBuffer(buf)
+	buf.b = appendList(buf.b, h.base(x), items, appendConfig)
+	h.send(x, http.StatusOK, buf.b)
+}
+
+func (h *handler) sendConfig(x *exchange, status int, cfg *core.Config) {
+	buf := getBuffer()
+	defer putBuffer(buf)
+	buf.b = appendConfig(buf.b, h.base(x), cfg)
+	h.send(x, status, buf.b)
+}
+
+func (h *handler) configID(x *exchange) (uuid.UUID, bool) { return h.pathID(x, core.MsgConfigNotFound) }
+
+func (h *handler) getConfig(x *exchange) {
+	id, ok := h.configID(x)
+	if !ok {
+		return
+	}
+	cfg, err := h.svc.GetConfig(x.r.Context(), x.actor, id)
+	if err != nil {
+		h.fail(x, err)
+		return
+	}
+	h.sendConfig(x, http.StatusOK, cfg)
+}
+
+func (h *handler) createConfig(x *exchange) {
+	ctx := x.r.Context()
+	in, err := h.readInput(x)
+	if err != nil {
+		// DRF parses the body after authenticating, and before it looks at the call.
+		if _, aerr := h.svc.Me(x.actor); aerr != nil {
+			err = aerr
+		}
+		h.fail(x, err)
+		return
+	}
+	p := settingsPatch(in, false)
+	call := h.callField(in, &p.DecodeErrors)
+	cfg, err := h.svc.CreateConfig(ctx, x.actor, call, p)
+	if err != nil {
+		h.fail(x, err)
+		return
+	}
+	buf := getBuffer()
+	defer putBuffer(buf)
+	base := h.base(x)
+	loc := make([]byte, 0, len(base)+len(configsPath)+33)
+	loc = appendHex(append(append(loc, base...), configsPath...), cfg.UUID)
+	x.w.Header()["Location"] = []string{string(append(loc, '/'))}
+	buf.b = appendConfig(buf.b, base, cfg)
+	h.send(x, http.StatusCreated, buf.b)
+}
+
+func (h *handler) putConfig(x *exchange)   { h.updateConfig(x, false) }
+func (h *handler) patchConfig(x *exchange) { h.updateConfig(x, true) }
+
+// probeFailure is a decode error no client can send: handed to the core, it
+// makes UpdateConfig run its authentication, visibility and permission
+// checks and then stop without writing.
+var probeFailure = core.FieldErrors{core.NonFieldErrors: {"probe"}}
+
+func (h *handler) updateConfig(x *exchange, partial bool) {
+	ctx := x.r.Context()
+	id, ok := h.configID(x)
+	if !ok {
+		return
+	}
+	in, err := h.readInput(x)
+	if err != nil {
+		// DRF reads the body only once it has the object and the permission
+		// to change it, so a bad body must not hide a 401, 404 or 403.
+		_, perr := h.svc.UpdateConfig(ctx, x.actor, id, core.Patch{DecodeErrors: probeFailure}, core.Precondition{})
+		if perr != nil && core.KindOf(perr) != core.KindInvalid {
+			err = perr
+		}
+		h.fail(x, err)
+		return
+	}
+	cfg, err := h.svc.UpdateConfig(ctx, x.actor, id, settingsPatch(in, partial), core.Precondition{})
+	if err != nil {
+		h.fail(x, err)
+		return
+	}
+	h.sendConfig(x, http.StatusOK, cfg)
+}
+
+func (h *handler) deleteConfig(x *exchange) {
+	id, ok := h.configID(x)
+	if !ok {
+		return
+	}
+	if err := h.svc.DeleteConfig(x.r.Context(), x.actor, id, core.Precondition{}); err != nil {
+		h.fail(x, err)
+		return
+	}
+	h.sendEmpty(x, http.StatusNoContent)
+}
