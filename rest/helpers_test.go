@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strconv"
 	"strings"
 	"testing"
@@ -40,6 +42,32 @@ func eachWorld(t *testing.T, fn func(t *testing.T, e *env)) {
 	})
 }
 
+type serverOptions struct {
+	maxBody int64
+	public  *url.URL
+	logger  *slog.Logger
+}
+
+// newServer serves e's world with other options.
+func newServer(t *testing.T, e *env, opts ...func(*serverOptions)) *httptest.Server {
+	t.Helper()
+	var o serverOptions
+	for _, f := range opts {
+		f(&o)
+	}
+	cfg := server.DefaultConfig()
+	if o.maxBody > 0 {
+		cfg.MaxBodyBytes = o.maxBody
+	}
+	cfg.PublicURL = o.public
+	if o.logger != nil {
+		cfg.Logger = o.logger
+	}
+	srv := httptest.NewServer(server.New(e.w.Svc, cfg))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
 var client = &http.Client{
 	// Redirects are part of the contract under test.
 	CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
@@ -57,6 +85,7 @@ type response struct {
 type req struct {
 	method, path, token, body string
 	header                    map[string]string
+	chunked                   bool // send the body without a Content-Length
 }
 
 // leaks are texts that would betray SQL, the driver or a stack trace.
@@ -72,6 +101,9 @@ func doURL(t testing.TB, base string, tokens map[string]string, r req) response 
 	var body io.Reader
 	if r.body != "" {
 		body = strings.NewReader(r.body)
+		if r.chunked {
+			body = struct{ io.Reader }{body}
+		}
 	}
 	hr, err := http.NewRequest(r.method, base+r.path, body)
 	if err != nil {
