@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -14,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/errcode"
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
@@ -118,7 +120,7 @@ func New(svc *core.Service, opts Options) http.Handler {
 	p := presenter{log: opts.Logger}
 	srv.SetErrorPresenter(p.present)
 	srv.SetRecoverFunc(p.recover)
-	srv.AroundRootFields(requireUser)
+	srv.AroundRootFields(rootGuard{introspection: opts.Introspection}.around)
 
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Body != nil && r.Method == http.MethodPost {
@@ -147,29 +149,51 @@ func pageComplexity(child int, first, last *int) int {
 	return 1 + n*child
 }
 
-// requireUser makes every data field need an authenticated user, whatever
-// its resolver does; introspection (__schema, __type, __typename) is
-// answered to anyone, when enabled.
-func requireUser(ctx context.Context, next graphql.RootResolver) graphql.Marshaler {
+// CodeIntrospectionDisabled is extensions.code of a schema query refused
+// because introspection is switched off.
+const CodeIntrospectionDisabled = "INTROSPECTION_DISABLED"
+
+// rootGuard makes every data field need an authenticated user, whatever its
+// resolver does; introspection (__schema, __type) is answered to anyone
+// when enabled, and refused with a clear error when not; __typename always.
+type rootGuard struct{ introspection bool }
+
+func (g rootGuard) around(ctx context.Context, next graphql.RootResolver) graphql.Marshaler {
 	fc := graphql.GetRootFieldContext(ctx)
-	if fc != nil && strings.HasPrefix(fc.Field.Name, "__") {
+	if fc == nil {
 		return next(ctx)
 	}
+	switch name := fc.Field.Name; {
+	case name == "__typename":
+		return next(ctx)
+	case strings.HasPrefix(name, "__"):
+		if g.introspection {
+			return next(ctx)
+		}
+		err := gqlerror.Errorf("Introspection is disabled on this server.")
+		errcode.Set(err, CodeIntrospectionDisabled)
+		return refuse(ctx, fc, err)
+	}
 	if _, err := actor(ctx); err != nil {
-		// A root field has no path context of its own: name it, so the
-		// client knows which field failed.
-		if fc == nil {
-			graphql.AddError(ctx, err)
-			return graphql.Null
-		}
-		gerr := gqlerror.WrapPath(ast.Path{ast.PathName(fc.Field.Alias)}, err)
-		if pos := fc.Field.Position; pos != nil {
-			gerr.Locations = []gqlerror.Location{{Line: pos.Line, Column: pos.Column}}
-		}
-		graphql.AddError(ctx, gerr)
-		return graphql.Null
+		return refuse(ctx, fc, err)
 	}
 	return next(ctx)
+}
+
+// refuse reports err on a root field, which has no path context of its
+// own: name it, so the client knows which field failed.
+func refuse(ctx context.Context, fc *graphql.RootFieldContext, err error) graphql.Marshaler {
+	gerr := gqlerror.WrapPath(ast.Path{ast.PathName(fc.Field.Alias)}, err)
+	var own *gqlerror.Error
+	if errors.As(err, &own) {
+		gerr = own
+		gerr.Path = ast.Path{ast.PathName(fc.Field.Alias)}
+	}
+	if pos := fc.Field.Position; pos != nil {
+		gerr.Locations = []gqlerror.Location{{Line: pos.Line, Column: pos.Column}}
+	}
+	graphql.AddError(ctx, gerr)
+	return graphql.Null
 }
 
 // limitBody reads the whole body up to the limit, so that a body too large

@@ -2,18 +2,22 @@ package graph_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/google/uuid"
 	"github.com/uptrace/bun"
 
+	"github.com/callcfg/callcfg/core"
 	"github.com/callcfg/callcfg/core/coretest"
 	"github.com/callcfg/callcfg/db/dbtest"
 	"github.com/callcfg/callcfg/server"
@@ -128,7 +132,6 @@ func (e *env) token(actor string) string {
 
 // do posts a GraphQL request as actor (its token; anonymous sends none).
 func (e *env) do(actor, query string, vars map[string]any) *response {
-	e.t.Helper()
 	body := map[string]any{"query": query}
 	if vars != nil {
 		body["variables"] = vars
@@ -137,10 +140,9 @@ func (e *env) do(actor, query string, vars map[string]any) *response {
 }
 
 func (e *env) post(actor string, body any) *response {
-	e.t.Helper()
 	b, err := json.Marshal(body)
 	if err != nil {
-		e.t.Fatal(err)
+		panic(err)
 	}
 	req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/graphql", bytes.NewReader(b))
 	req.Header.Set("Content-Type", "application/json")
@@ -152,7 +154,6 @@ func (e *env) post(actor string, body any) *response {
 
 // getQuery sends a GraphQL request over GET.
 func (e *env) getQuery(actor string, params url.Values) *response {
-	e.t.Helper()
 	req, _ := http.NewRequest(http.MethodGet, e.srv.URL+"/graphql?"+params.Encode(), nil)
 	if tok := e.token(actor); tok != "" {
 		req.Header.Set("Authorization", "Token "+tok)
@@ -160,24 +161,35 @@ func (e *env) getQuery(actor string, params url.Values) *response {
 	return e.send(req)
 }
 
+// send never stops the test itself (it may run in a subtest of the test
+// that made the env): a transport or decoding failure comes back as a
+// response with a NOT_JSON error, which ok and failsWith report.
 func (e *env) send(req *http.Request) *response {
-	e.t.Helper()
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
-		e.t.Fatal(err)
+		return &response{Raw: err.Error(), Errors: []gqlError{{Message: err.Error(), Extensions: map[string]any{"code": "TRANSPORT"}}}}
 	}
 	defer res.Body.Close()
 	raw, _ := io.ReadAll(res.Body)
 	r := &response{Status: res.StatusCode, Header: res.Header, Raw: string(raw)}
 	if err := json.Unmarshal(raw, r); err != nil {
-		e.t.Fatalf("response is not JSON (%d): %s", res.StatusCode, raw)
+		r.Errors = []gqlError{{Message: "not JSON", Extensions: map[string]any{"code": "NOT_JSON"}}}
+	}
+	// Whatever a test asks, no error may show SQL or driver text.
+	for _, ge := range r.Errors {
+		if leak.MatchString(ge.Message) {
+			e.t.Errorf("error message leaks internals: %q", ge.Message)
+		}
 	}
 	return r
 }
 
+// leak matches what SQL, the drivers and the databases put in their errors.
+var leak = regexp.MustCompile(`(?i)\b(select|insert into|delete from|update \w+ set|sql|sqlite|postgres|pgdriver|relation|constraint|syntax error|no such table|duplicate key|SQLSTATE|dial tcp|connection refused)\b`)
+
 // rest calls the REST face as actor and decodes its JSON.
-func (e *env) rest(actor, method, path string, body any) (*http.Response, any) {
-	e.t.Helper()
+func (e *env) rest(t *testing.T, actor, method, path string, body any) (*http.Response, any) {
+	t.Helper()
 	var rd io.Reader
 	if body != nil {
 		b, _ := json.Marshal(body)
@@ -192,14 +204,14 @@ func (e *env) rest(actor, method, path string, body any) (*http.Response, any) {
 	}
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
-		e.t.Fatal(err)
+		t.Fatal(err)
 	}
 	defer res.Body.Close()
 	raw, _ := io.ReadAll(res.Body)
 	var v any
 	if len(raw) > 0 {
 		if err := json.Unmarshal(raw, &v); err != nil {
-			e.t.Fatalf("%s %s: not JSON (%d): %s", method, path, res.StatusCode, raw)
+			t.Fatalf("%s %s: not JSON (%d): %s", method, path, res.StatusCode, raw)
 		}
 	}
 	return res, v
@@ -212,4 +224,51 @@ func eachDB(t *testing.T, fn func(t *testing.T, e *env), configure ...func(*serv
 	dbtest.Each(t, func(t *testing.T, url string) {
 		fn(t, newEnv(t, url, configure...))
 	})
+}
+
+// seeded describes configurations added to a world by seed.
+type seeded struct {
+	calls  []string          // call uuids, in creation order
+	state  map[string]string // call uuid → GraphQL state
+	config map[string]string // call uuid → configuration uuid
+}
+
+// seed adds n calls, each with a configuration, to the world's
+// organisation: names repeat (ties for CALL_NAME), states and settings
+// vary, some configurations are updated afterwards (so modified differs
+// from created order), and the manager holds a role on every third call.
+func (e *env) seed(n int) *seeded {
+	e.t.Helper()
+	ctx := context.Background()
+	svc, staff := e.w.Svc, e.w.Actor(e.t, coretest.Staff)
+	states := []string{core.CallStateDraft, core.CallStateActive, core.CallStateArchived}
+	s := &seeded{state: map[string]string{}, config: map[string]string{}}
+	for i := range n {
+		c, err := svc.CreateCall(ctx, core.NewCall{Name: fmt.Sprintf("Seeded call %02d", i%(n/3+1)), State: states[i%3], OrgUUID: e.w.OrgUUID})
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		cfg, err := svc.CreateConfig(ctx, staff, core.Some(c.UUID), core.Patch{
+			AutoReassignOnDecline:   core.Some(i%2 == 0),
+			MaxAutoReassignAttempts: core.Some(int64(i)),
+		})
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		if i%3 == 0 {
+			if err := svc.GrantRole(ctx, core.Grant{Username: coretest.Manager, CallUUID: &c.UUID, Role: "manager"}); err != nil {
+				e.t.Fatal(err)
+			}
+		}
+		s.calls = append(s.calls, hex(c.UUID))
+		s.state[hex(c.UUID)] = strings.ToUpper(c.State)
+		s.config[hex(c.UUID)] = hex(cfg.UUID)
+	}
+	for i := 0; i < n; i += 4 {
+		cfgUUID, _ := uuid.Parse(s.config[s.calls[i]])
+		if _, err := svc.UpdateConfig(ctx, staff, cfgUUID, core.Patch{}, core.Precondition{}); err != nil {
+			e.t.Fatal(err)
+		}
+	}
+	return s
 }

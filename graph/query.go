@@ -79,9 +79,12 @@ func (r *queryResolver) CallAssignmentConfigurations(ctx context.Context, first 
 		return nil, err
 	}
 	req := requestFrom(ctx)
-	for _, e := range conn.Edges {
+	callIDs := make([]int64, len(conn.Edges))
+	for i, e := range conn.Edges {
 		req.primeConfig(e.Node.CallID, e.Node)
+		callIDs[i] = e.Node.CallID
 	}
+	prefetch(ctx, req.calls, callIDs, "call")
 	return model.ConfigConnection(conn, f), nil
 }
 
@@ -90,7 +93,11 @@ func (r *queryResolver) Call(ctx context.Context, id uuid.UUID) (*core.Call, err
 	if err != nil {
 		return nil, err
 	}
-	return hidden(r.svc.GetCall(ctx, a, id))
+	call, err := hidden(r.svc.GetCall(ctx, a, id))
+	if call != nil {
+		requestFrom(ctx).calls.Prime(call.ID, call)
+	}
+	return call, err
 }
 
 var callOrderFields = map[model.CallOrderField]core.OrderField{
@@ -118,6 +125,13 @@ func (r *queryResolver) Calls(ctx context.Context, first *int, after *string, la
 	if err != nil {
 		return nil, err
 	}
+	req := requestFrom(ctx)
+	ids := make([]int64, len(conn.Edges))
+	for i, e := range conn.Edges {
+		ids[i] = e.Node.ID
+		req.calls.Prime(e.Node.ID, e.Node)
+	}
+	prefetch(ctx, req.configsByCall, ids, "assignmentConfiguration", "effectiveAssignmentSettings")
 	return model.CallConnectionOf(conn, f), nil
 }
 

@@ -1,0 +1,78 @@
+package graph_test
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/callcfg/callcfg/core/coretest"
+	"github.com/callcfg/callcfg/db/dbtest"
+	"github.com/callcfg/callcfg/server"
+)
+
+// syncBuffer is a log sink safe for the server's goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestInternalErrorsAreHidden: a database failure reaches the client as a
+// generic INTERNAL_SERVER_ERROR (the driver's text goes to the log only),
+// and an unreachable database as UNAVAILABLE.
+func TestInternalErrorsAreHidden(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, url string) {
+		var proxy *dbtest.Proxy
+		if strings.HasPrefix(url, "postgres") {
+			proxy, url = dbtest.NewProxy(t, url)
+		}
+		logs := &syncBuffer{}
+		e := newEnv(t, url, func(c *server.Config) {
+			c.Logger = slog.New(slog.NewTextHandler(logs, nil))
+		})
+		e.do(coretest.Staff, `{ me { username } }`, nil).ok(t)
+		if _, err := e.bdb.ExecContext(context.Background(), "DROP TABLE call_assignment_configurations"); err != nil {
+			t.Fatal(err)
+		}
+		r := e.do(coretest.Staff, `{ callAssignmentConfigurations { nodes { uuid } } me { username } }`, nil)
+		err := r.failsWith(t, "INTERNAL_SERVER_ERROR")
+		if err.Message != "A server error occurred." || r.str("me.username") != "" {
+			t.Fatalf("internal error: %s", r.Raw)
+		}
+		if !strings.Contains(logs.String(), "call_assignment_configurations") {
+			t.Fatalf("the cause was not logged: %s", logs.String())
+		}
+		if proxy != nil {
+			proxy.Set(dbtest.Refuse)
+			// Each idle pooled connection, cut under it, reads EOF once,
+			// which the core counts as internal; new connections are
+			// refused, which it counts as unavailable.
+			for i := 0; ; i++ {
+				r := e.do(coretest.Staff, `{ calls { nodes { uuid } } }`, nil)
+				if len(r.Errors) != 1 {
+					t.Fatalf("database cut: %s", r.Raw)
+				}
+				if r.Errors[0].code() == "UNAVAILABLE" {
+					break
+				}
+				if r.Errors[0].code() != "INTERNAL_SERVER_ERROR" || i > 10 {
+					t.Fatalf("database cut: %s", r.Raw)
+				}
+			}
+		}
+	})
+}
