@@ -98,35 +98,26 @@ func appendHex(b []byte, id uuid.UUID) []byte {
 	return b
 }
 
-// appendTime writes an RFC 3339 UTC time with microseconds and "+00:00".
+// appendTime writes an RFC 3339 UTC time with microseconds and "+00:00",
+// quoted: "2026-03-10T12:00:00.123456+00:00".
 func appendTime(b []byte, t time.Time) []byte {
 	t = t.UTC()
 	year, month, day := t.Date()
 	hour, minute, sec := t.Clock()
-	b = append(b, '"')
-	b = appendDigits(b, year, 4)
-	b = append(b, '-')
-	b = appendDigits(b, int(month), 2)
-	b = append(b, '-')
-	b = appendDigits(b, day, 2)
-	b = append(b, 'T')
-	b = appendDigits(b, hour, 2)
-	b = append(b, ':')
-	b = appendDigits(b, minute, 2)
-	b = append(b, ':')
-	b = appendDigits(b, sec, 2)
-	b = append(b, '.')
-	b = appendDigits(b, t.Nanosecond()/1000, 6)
-	return append(b, "+00:00\""...)
-}
-
-func appendDigits(b []byte, v, width int) []byte {
-	var tmp [8]byte
-	for i := width - 1; i >= 0; i-- {
-		tmp[i] = byte('0' + v%10)
-		v /= 10
-	}
-	return append(b, tmp[:width]...)
+	micro := t.Nanosecond() / 1000
+	a := [34]byte{'"', 0, 0, 0, 0, '-', 0, 0, '-', 0, 0, 'T', 0, 0, ':', 0, 0, ':', 0, 0, '.', 0, 0, 0, 0, 0, 0, '+', '0', '0', ':', '0', '0', '"'}
+	put2 := func(i, v int) { a[i], a[i+1] = byte('0'+v/10), byte('0'+v%10) }
+	put2(1, year/100%100)
+	put2(3, year%100)
+	put2(6, int(month))
+	put2(9, day)
+	put2(12, hour)
+	put2(15, minute)
+	put2(18, sec)
+	put2(21, micro/10000)
+	put2(23, micro/100%100)
+	put2(25, micro%100)
+	return append(b, a[:]...)
 }
 
 func appendBool(b []byte, v bool) []byte {

@@ -60,19 +60,21 @@ type exchange struct {
 	actor  core.Actor
 	query  []queryPair
 	sent   bool
+	links  string // the base of absolute links, once computed
 }
 
 // base is the scheme, host and prefix of absolute links: the configured
 // public URL, else what the request itself says.
 func (h *handler) base(x *exchange) string {
-	if h.public != "" {
+	switch {
+	case h.public != "":
 		return h.public
+	case x.links == "" && x.r.TLS != nil:
+		x.links = "https://" + x.r.Host
+	case x.links == "":
+		x.links = "http://" + x.r.Host
 	}
-	scheme := "http://"
-	if x.r.TLS != nil {
-		scheme = "https://"
-	}
-	return scheme + x.r.Host
+	return x.links
 }
 
 var (
