@@ -173,6 +173,11 @@ func TestLocked(t *testing.T) {
 		if r := e.do(coretest.Staff, `{ me { username email isStaff isSupport uuid }                                                    }`, nil); r.Status != http.StatusRequestEntityTooLarge {
 			t.Fatalf("body limit: %d %s", r.Status, r.Raw)
 		}
+		// Links come from the configured public URL, not the request.
+		r = e.getQuery(coretest.Staff, url.Values{"query": {`{ call(uuid: "` + hex(e.w.Call) + `") { url } }`}}).ok(t)
+		if want := "https://calls.example.org/base/api/proposal-protected-calls/" + hex(e.w.Call) + "/"; r.str("call.url") != want {
+			t.Fatalf("url %q, want %q", r.str("call.url"), want)
+		}
 		for _, path := range []string{"/", "/graphiql"} {
 			res, err := http.Get(e.srv.URL + path)
 			if err != nil {
@@ -186,6 +191,7 @@ func TestLocked(t *testing.T) {
 	}, func(c *server.Config) {
 		c.Introspection, c.Suggestions, c.Playground = false, false, false
 		c.MaxBodyBytes = 100
+		c.PublicURL, _ = url.Parse("https://calls.example.org/base/")
 		c.GraphQLLimits = graph.Limits{Complexity: 10, Depth: 2}
 	})
 }
