@@ -3,6 +3,7 @@ package rest_test
 import (
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"regexp"
 	"strconv"
 	"strings"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/callcfg/callcfg/core"
 	"github.com/callcfg/callcfg/core/coretest"
+	"github.com/callcfg/callcfg/rest"
 )
 
 // row is one line of the contract: a request and what must come back.
@@ -324,4 +326,20 @@ func TestLogin(t *testing.T) {
 			t.Errorf("a valid token does not stop a login: %d", res.status)
 		}
 	})
+}
+
+// TestVaryIsAdded: a CORS layer in front may have set Vary: Origin, which
+// the REST face must keep beside its own Vary: Accept.
+func TestVaryIsAdded(t *testing.T) {
+	t.Parallel()
+	inner := rest.New(&core.Service{}, rest.Options{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Add("Vary", "Origin")
+		inner.ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+	res := doURL(t, srv.URL, nil, req{method: "OPTIONS", path: listPath})
+	if got := res.header.Values("Vary"); res.status != 200 || strings.Join(got, ",") != "Origin,Accept" {
+		t.Errorf("OPTIONS: %d, Vary %q", res.status, got)
+	}
 }

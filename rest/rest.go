@@ -81,7 +81,6 @@ var (
 	jsonContentType = []string{"application/json"}
 	htmlContentType = []string{"text/html; charset=utf-8"}
 	nosniff         = []string{"nosniff"}
-	varyAccept      = []string{"Accept"}
 )
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -105,7 +104,8 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// have rendered another media type.
 	hdr["Allow"] = rt.allow
 	if rt.browsable {
-		hdr["Vary"] = varyAccept
+		// Added, not set: a CORS middleware may have put Origin there.
+		hdr.Add("Vary", "Accept")
 	}
 	if r.URL.RawQuery != "" {
 		x.query = parseQS(r.URL.RawQuery)
