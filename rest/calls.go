@@ -11,21 +11,12 @@ import (
 
 func (h *handler) listCalls(x *exchange) {
 	ctx := x.r.Context()
-	req := readPage(x.query)
-	items, total, page, err := fetchPage(req,
+	servePage(h, x,
 		func() (int64, error) { return h.svc.CountCalls(ctx, x.actor, core.CallFilter{}) },
 		func(offset, limit int) ([]*core.Call, int64, error) {
 			return h.svc.ListCallsPage(ctx, x.actor, core.CallFilter{}, offset, limit)
-		})
-	if err != nil {
-		h.fail(x, err)
-		return
-	}
-	h.setPageHeaders(x, total, page, req.size)
-	buf := getBuffer()
-	defer putBuffer(buf)
-	buf.b = appendList(buf.b, h.base(x), items, appendCall)
-	h.send(x, http.StatusOK, buf.b)
+		},
+		appendCall)
 }
 
 func (h *handler) getCall(x *exchange) {

@@ -28,21 +28,12 @@ func (h *handler) listConfigs(x *exchange) {
 		}
 		f.CallUUID = &id
 	}
-	req := readPage(x.query)
-	items, total, page, err := fetchPage(req,
+	servePage(h, x,
 		func() (int64, error) { return h.svc.CountConfigs(ctx, x.actor, f) },
 		func(offset, limit int) ([]*core.Config, int64, error) {
 			return h.svc.ListConfigsPage(ctx, x.actor, f, offset, limit)
-		})
-	if err != nil {
-		h.fail(x, err)
-		return
-	}
-	h.setPageHeaders(x, total, page, req.size)
-	buf := getBuffer()
-	defer putBuffer(buf)
-	buf.b = appendList(buf.b, h.base(x), items, appendConfig)
-	h.send(x, http.StatusOK, buf.b)
+		},
+		appendConfig)
 }
 
 func (h *handler) sendConfig(x *exchange, status int, cfg *core.Config) {
@@ -85,14 +76,9 @@ func (h *handler) createConfig(x *exchange) {
 		h.fail(x, err)
 		return
 	}
-	buf := getBuffer()
-	defer putBuffer(buf)
-	base := h.base(x)
-	loc := make([]byte, 0, len(base)+len(configsPath)+33)
-	loc = appendHex(append(append(loc, base...), configsPath...), cfg.UUID)
+	loc := appendHex([]byte(h.base(x)+configsPath), cfg.UUID)
 	x.w.Header()["Location"] = []string{string(append(loc, '/'))}
-	buf.b = appendConfig(buf.b, base, cfg)
-	h.send(x, http.StatusCreated, buf.b)
+	h.sendConfig(x, http.StatusCreated, cfg)
 }
 
 func (h *handler) putConfig(x *exchange)   { h.updateConfig(x, false) }

@@ -2,6 +2,7 @@ package rest
 
 import (
 	"math"
+	"net/http"
 	"strconv"
 
 	"github.com/callcfg/callcfg/core"
@@ -45,6 +46,22 @@ func readPage(q []queryPair) pageRequest {
 func pageCount(total int64, size int) int64 {
 	// An empty list still has its first page.
 	return max(1, (total+int64(size)-1)/int64(size))
+}
+
+// servePage answers a list request: the page the query asks for, with its
+// headers, as a bare array of one's representations.
+func servePage[T any](h *handler, x *exchange, count func() (int64, error), list func(offset, limit int) ([]T, int64, error), one func([]byte, string, T) []byte) {
+	req := readPage(x.query)
+	items, total, page, err := fetchPage(req, count, list)
+	if err != nil {
+		h.fail(x, err)
+		return
+	}
+	h.setPageHeaders(x, total, page, req.size)
+	buf := getBuffer()
+	defer putBuffer(buf)
+	buf.b = appendList(buf.b, h.base(x), items, one)
+	h.send(x, http.StatusOK, buf.b)
 }
 
 // fetchPage returns the requested page of a list, its total and its
