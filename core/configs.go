@@ -360,3 +360,17 @@ func (s *Service) SetConfigForCall(ctx context.Context, a Actor, callUUID uuid.U
 }
 
 var errConflictLoop = &Error{Kind: KindInternal, Message: "configuration changed twice while being set"}
+
+// CheckManageConfig runs the checks of a write to a configuration (401, 404,
+// 403) without writing, for a face that must report them before an
+// undecodable body, as the upstream service does.
+func (s *Service) CheckManageConfig(ctx context.Context, a Actor, id uuid.UUID) error {
+	row, err := s.visibleConfig(ctx, a, id)
+	if err != nil {
+		return err
+	}
+	if !a.canManage(row.Access) {
+		return errForbidden()
+	}
+	return nil
+}

@@ -84,11 +84,6 @@ func (h *handler) createConfig(x *exchange) {
 func (h *handler) putConfig(x *exchange)   { h.updateConfig(x, false) }
 func (h *handler) patchConfig(x *exchange) { h.updateConfig(x, true) }
 
-// probeFailure is a decode error no client can send: handed to the core, it
-// makes UpdateConfig run its authentication, visibility and permission
-// checks and then stop without writing.
-var probeFailure = core.FieldErrors{core.NonFieldErrors: {"probe"}}
-
 func (h *handler) updateConfig(x *exchange, partial bool) {
 	ctx := x.r.Context()
 	id, ok := h.configID(x)
@@ -99,8 +94,7 @@ func (h *handler) updateConfig(x *exchange, partial bool) {
 	if err != nil {
 		// DRF reads the body only once it has the object and the permission
 		// to change it, so a bad body must not hide a 401, 404 or 403.
-		_, perr := h.svc.UpdateConfig(ctx, x.actor, id, core.Patch{DecodeErrors: probeFailure}, core.Precondition{})
-		if perr != nil && core.KindOf(perr) != core.KindInvalid {
+		if perr := h.svc.CheckManageConfig(ctx, x.actor, id); perr != nil {
 			err = perr
 		}
 		h.fail(x, err)
