@@ -42,6 +42,10 @@ type Options struct {
 	MaxBodyBytes int64
 	Limits       Limits
 	Logger       *slog.Logger
+	// OnOperation, when set, hears of every executed operation: its name,
+	// type and outcome ("ok" or the first error's extensions.code), for
+	// metrics.
+	OnOperation func(name, opType, outcome string)
 }
 
 // Limits bound what one request may cost. Zero fields take the defaults.
@@ -121,6 +125,9 @@ func New(svc *core.Service, opts Options) http.Handler {
 	srv.SetErrorPresenter(p.present)
 	srv.SetRecoverFunc(p.recover)
 	srv.AroundRootFields(rootGuard{introspection: opts.Introspection}.around)
+	if opts.OnOperation != nil {
+		srv.AroundResponses(observe(opts.OnOperation))
+	}
 
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Body != nil && r.Method == http.MethodPost {
@@ -131,6 +138,30 @@ func New(svc *core.Service, opts Options) http.Handler {
 		req := newRequest(svc, r, opts.PublicURL)
 		srv.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), requestKey{}, req)))
 	})
+}
+
+// observe reports each operation's outcome once its response is complete.
+func observe(report func(name, opType, outcome string)) graphql.ResponseMiddleware {
+	return func(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+		resp := next(ctx)
+		if resp == nil || !graphql.HasOperationContext(ctx) {
+			return resp
+		}
+		oc := graphql.GetOperationContext(ctx)
+		opType := "unknown"
+		if oc.Operation != nil {
+			opType = string(oc.Operation.Operation)
+		}
+		outcome := "ok"
+		if len(resp.Errors) > 0 {
+			outcome = "error"
+			if code, ok := resp.Errors[0].Extensions["code"].(string); ok {
+				outcome = code
+			}
+		}
+		report(oc.OperationName, opType, outcome)
+		return resp
+	}
 }
 
 // pageComplexity makes a connection cost its page size times its children,

@@ -3,14 +3,16 @@
 package server
 
 import (
-	"encoding/json"
+	"context"
 	"log/slog"
 	"net/http"
 	"net/url"
+	"time"
 
 	"github.com/callcfg/callcfg/core"
 	"github.com/callcfg/callcfg/graph"
 	"github.com/callcfg/callcfg/graph/playground"
+	"github.com/callcfg/callcfg/ops"
 	"github.com/callcfg/callcfg/rest"
 )
 
@@ -30,13 +32,21 @@ type Config struct {
 	// graph.DefaultLimits.
 	GraphQLLimits graph.Limits
 	Logger        *slog.Logger
+	// RequestTimeout bounds the database work of one request: while the
+	// database is unreachable, requests fail after this long (503 /
+	// UNAVAILABLE) instead of piling up.
+	RequestTimeout time.Duration
+	// CORSOrigins may call the API from a browser on another origin.
+	CORSOrigins []string
+	// Observer logs and counts requests; New makes one when nil.
+	Observer *ops.Observer
 }
 
 // DefaultConfig is what serve uses when no flag says otherwise.
 func DefaultConfig() Config {
 	return Config{
 		Playground: true, Introspection: true, Suggestions: true, MaxBodyBytes: 1 << 20,
-		GraphQLLimits: graph.DefaultLimits, Logger: slog.Default(),
+		GraphQLLimits: graph.DefaultLimits, Logger: slog.Default(), RequestTimeout: 5 * time.Second,
 	}
 }
 
@@ -45,10 +55,16 @@ func New(svc *core.Service, cfg Config) http.Handler {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	if cfg.RequestTimeout <= 0 {
+		cfg.RequestTimeout = DefaultConfig().RequestTimeout
+	}
+	if cfg.Observer == nil {
+		cfg.Observer = ops.NewObserver(cfg.Logger, svc.DB())
+	}
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
-	})
+	mux.Handle("GET /healthz", ops.Healthz())
+	mux.Handle("GET /readyz", ops.Readyz(svc.DB(), cfg.RequestTimeout))
+	mux.Handle("GET /metrics", cfg.Observer.MetricsHandler())
 	restHandler := rest.New(svc, rest.Options{PublicURL: cfg.PublicURL, MaxBodyBytes: cfg.MaxBodyBytes, Logger: cfg.Logger})
 	mux.Handle("/api/", restHandler)
 	mux.Handle("/api", restHandler)
@@ -60,6 +76,7 @@ func New(svc *core.Service, cfg Config) http.Handler {
 		MaxBodyBytes:  cfg.MaxBodyBytes,
 		Limits:        cfg.GraphQLLimits,
 		Logger:        cfg.Logger,
+		OnOperation:   cfg.Observer.ObserveGraphQL,
 	}))
 	if cfg.Playground {
 		pg := playground.Handler(playground.Options{Endpoint: "/graphql", Title: "callcfg GraphiQL", BasePath: "/graphiql"})
@@ -68,11 +85,17 @@ func New(svc *core.Service, cfg Config) http.Handler {
 		// The root has nothing else to show a person with a browser.
 		mux.Handle("GET /{$}", http.RedirectHandler("/graphiql", http.StatusFound))
 	}
-	return mux
+	// The observer wraps the mux directly: ServeMux names the matched route
+	// on the very request it is handed, which the observer then reads.
+	return deadline(cfg.RequestTimeout, ops.CORS(cfg.CORSOrigins, cfg.Observer.Middleware(mux)))
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
+// deadline bounds each request's context, and so every database call made
+// for it.
+func deadline(d time.Duration, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), d)
+		defer cancel()
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
 }

@@ -1,0 +1,257 @@
+package server_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/uptrace/bun"
+
+	"github.com/callcfg/callcfg/core"
+	"github.com/callcfg/callcfg/core/coretest"
+	"github.com/callcfg/callcfg/db"
+	"github.com/callcfg/callcfg/db/dbtest"
+	"github.com/callcfg/callcfg/server"
+)
+
+type reply struct {
+	status int
+	header http.Header
+	body   string
+}
+
+func do(t *testing.T, method, url, token, body string) reply {
+	t.Helper()
+	var r io.Reader
+	if body != "" {
+		r = strings.NewReader(body)
+	}
+	req, err := http.NewRequest(method, url, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Token "+token)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return reply{resp.StatusCode, resp.Header, string(b)}
+}
+
+func hex32(id uuid.UUID) string { return strings.ReplaceAll(id.String(), "-", "") }
+
+func gql(query string) string {
+	b, _ := json.Marshal(map[string]string{"query": query})
+	return string(b)
+}
+
+// The operator's endpoints, the request id and the metrics, through the
+// whole handler.
+func TestOperationsEndpoints(t *testing.T) {
+	dbtest.EachDB(t, func(t *testing.T, bdb *bun.DB) {
+		w := coretest.Build(t, bdb)
+		srv := httptest.NewServer(server.New(w.Svc, server.DefaultConfig()))
+		defer srv.Close()
+		staff := w.Tokens[coretest.Staff]
+
+		for _, c := range []struct{ path, want string }{
+			{"/healthz", `"ok"`},
+			{"/readyz", `"ready"`},
+		} {
+			if r := do(t, "GET", srv.URL+c.path, "", ""); r.status != 200 || !strings.Contains(r.body, c.want) {
+				t.Errorf("%s: %d %s", c.path, r.status, r.body)
+			}
+		}
+		rest := do(t, "GET", srv.URL+"/api/call-assignment-configurations/", staff, "")
+		graph := do(t, "POST", srv.URL+"/graphql", staff, `{"operationName":"Mine","query":"query Mine { me { username } }"}`)
+		bad := do(t, "POST", srv.URL+"/graphql", staff, gql(`{ callAssignmentConfiguration(uuid: "`+hex32(uuid.New())+`") { uuid } nope }`))
+		for _, r := range []reply{rest, graph, bad} {
+			if len(r.header.Get("X-Request-Id")) < 16 {
+				t.Errorf("no request id: %v", r.header)
+			}
+		}
+		m := do(t, "GET", srv.URL+"/metrics", "", "").body
+		for _, want := range []string{
+			`callcfg_http_requests_total{code="200",method="GET",route="/api/"} 1`,
+			`callcfg_http_requests_total{code="200",method="POST",route="/graphql"}`,
+			`callcfg_graphql_operations_total{operation="Mine",outcome="ok",type="query"} 1`,
+			`callcfg_graphql_operations_total{operation="anonymous",outcome="GRAPHQL_VALIDATION_FAILED",type="unknown"}`,
+			`callcfg_db_statements_total`,
+			`go_sql_open_connections{db_name="callcfg"}`,
+		} {
+			if !strings.Contains(m, want) {
+				t.Errorf("metrics lack %s", want)
+			}
+		}
+	})
+}
+
+// While PostgreSQL is unreachable requests fail fast and clearly, /readyz
+// says so, /healthz does not, and the service recovers by itself.
+func TestDatabaseOutage(t *testing.T) {
+	url := dbtest.NewURL(t, "postgres")
+	w := coretest.Build(t, dbtest.Open(t, url))
+	proxy, proxied := dbtest.NewProxy(t, url)
+	ctx := context.Background()
+	bdb, err := db.Open(ctx, proxied, db.Options{Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bdb.Close()
+	cfg := server.DefaultConfig()
+	cfg.RequestTimeout = time.Second
+	srv := httptest.NewServer(server.New(core.New(bdb), cfg))
+	defer srv.Close()
+	staff := w.Tokens[coretest.Staff]
+	detail := srv.URL + "/api/call-assignment-configurations/" + hex32(w.Config) + "/"
+	query := gql(`{ callAssignmentConfiguration(uuid: "` + hex32(w.Config) + `") { uuid } }`)
+
+	if r := do(t, "GET", detail, staff, ""); r.status != 200 {
+		t.Fatalf("before: %d %s", r.status, r.body)
+	}
+	for _, mode := range []struct {
+		name string
+		mode int32
+	}{{"refused", dbtest.Refuse}, {"black hole", dbtest.Blackhole}} {
+		t.Run(mode.name, func(t *testing.T) {
+			proxy.Set(mode.mode)
+			start := time.Now()
+			r := do(t, "GET", detail, staff, "")
+			if r.status != 503 || !strings.Contains(r.body, `"detail"`) || strings.Contains(r.body, "dial") {
+				t.Errorf("REST: %d %s", r.status, r.body)
+			}
+			g := do(t, "POST", srv.URL+"/graphql", staff, query)
+			if !strings.Contains(g.body, `"UNAVAILABLE"`) {
+				t.Errorf("GraphQL: %d %s", g.status, g.body)
+			}
+			if elapsed := time.Since(start); elapsed > 5*time.Second {
+				t.Errorf("two requests took %v; each should fail within about a second", elapsed)
+			}
+			if r := do(t, "GET", srv.URL+"/readyz", "", ""); r.status != 503 {
+				t.Errorf("readyz: %d %s", r.status, r.body)
+			}
+			if r := do(t, "GET", srv.URL+"/healthz", "", ""); r.status != 200 {
+				t.Errorf("healthz: %d", r.status)
+			}
+			proxy.Set(dbtest.Pass)
+			recovered := false
+			for range 20 {
+				if r := do(t, "GET", detail, staff, ""); r.status == 200 {
+					recovered = true
+					break
+				}
+				time.Sleep(100 * time.Millisecond)
+			}
+			if !recovered {
+				t.Fatal("the service did not recover after the database came back")
+			}
+			if r := do(t, "GET", srv.URL+"/readyz", "", ""); r.status != 200 {
+				t.Errorf("readyz after recovery: %d %s", r.status, r.body)
+			}
+		})
+	}
+}
+
+// Two replicas on one database: they migrate together without racing, each
+// sees the other's writes at once, and interleaved updates lose nothing.
+func TestTwoReplicas(t *testing.T) {
+	url := dbtest.NewURL(t, "postgres")
+	w := coretest.Build(t, dbtest.Open(t, url))
+	ctx := context.Background()
+	if _, err := db.Rollback(ctx, dbtest.Open(t, url)); err != nil {
+		t.Fatal(err)
+	}
+	// The rollback dropped the world; the replicas migrate afresh, together.
+	replicas := make([]*httptest.Server, 2)
+	var wg sync.WaitGroup
+	errs := make([]error, 2)
+	for i := range replicas {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			bdb := dbtest.Open(t, url)
+			if _, errs[i] = db.Migrate(ctx, bdb); errs[i] == nil {
+				replicas[i] = httptest.NewServer(server.New(core.New(bdb), server.DefaultConfig()))
+			}
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("replica %d migrate: %v", i, err)
+		}
+		defer replicas[i].Close()
+	}
+	w = coretest.Build(t, dbtest.Open(t, url))
+	staff := w.Tokens[coretest.Staff]
+	a, b := replicas[0].URL, replicas[1].URL
+	path := "/api/call-assignment-configurations/" + hex32(w.Config) + "/"
+
+	// Read-your-neighbour's-write, alternating replicas.
+	for i := range 6 {
+		writer, reader := a, b
+		if i%2 == 1 {
+			writer, reader = b, a
+		}
+		body := fmt.Sprintf(`{"max_auto_reassign_attempts": %d}`, 10+i)
+		if r := do(t, "PATCH", writer+path, staff, body); r.status != 200 {
+			t.Fatalf("patch: %d %s", r.status, r.body)
+		}
+		if r := do(t, "GET", reader+path, staff, ""); !strings.Contains(r.body, fmt.Sprintf(`"max_auto_reassign_attempts":%d`, 10+i)) {
+			t.Fatalf("replica does not see the other's write: %s", r.body)
+		}
+		q := gql(`{ callAssignmentConfiguration(uuid: "` + hex32(w.Config) + `") { maxAutoReassignAttempts } }`)
+		if r := do(t, "POST", reader+"/graphql", staff, q); !strings.Contains(r.body, fmt.Sprintf(`"maxAutoReassignAttempts":%d`, 10+i)) {
+			t.Fatalf("GraphQL on the other replica: %s", r.body)
+		}
+	}
+
+	// Concurrent updates of different fields through both replicas.
+	fields := []string{"max_auto_reassign_attempts", "assignment_expiration_days", "send_reminder_before_expiry_days"}
+	for i := range 30 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			target := []string{a, b}[i%2]
+			body := fmt.Sprintf(`{"%s": %d}`, fields[i%3], 1000+i%3)
+			if r := do(t, "PATCH", target+path, staff, body); r.status != 200 {
+				t.Errorf("concurrent patch: %d %s", r.status, r.body)
+			}
+		}()
+	}
+	wg.Wait()
+	final := do(t, "GET", a+path, staff, "").body
+	for i, f := range fields {
+		if !strings.Contains(final, fmt.Sprintf(`"%s":%d`, f, 1000+i)) {
+			t.Errorf("lost update of %s: %s", f, final)
+		}
+	}
+	// Creating the same configuration through both replicas at once: one wins.
+	var statuses [2]int
+	for i, target := range []string{a, b} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			statuses[i] = do(t, "POST", target+"/api/call-assignment-configurations/", staff, `{"call": "`+hex32(w.Bare)+`"}`).status
+		}()
+	}
+	wg.Wait()
+	if !(statuses == [2]int{201, 400} || statuses == [2]int{400, 201}) {
+		t.Fatalf("racing creates through two replicas: %v", statuses)
+	}
+}
