@@ -36,7 +36,10 @@ func (h *handler) listConfigs(x *exchange) {
 		appendConfig)
 }
 
+// sendConfig answers with a configuration and its ETag, so that a client
+// can make its next write conditional without reading the object again.
 func (h *handler) sendConfig(x *exchange, status int, cfg *core.Config) {
+	x.w.Header()["Etag"] = []string{configETag(cfg)}
 	buf := getBuffer()
 	defer putBuffer(buf)
 	buf.b = appendConfig(buf.b, h.base(x), cfg)
@@ -53,6 +56,11 @@ func (h *handler) getConfig(x *exchange) {
 	cfg, err := h.svc.GetConfig(x.r.Context(), x.actor, id)
 	if err != nil {
 		h.fail(x, err)
+		return
+	}
+	if etag := configETag(cfg); noneMatch(x.r, etag) {
+		x.w.Header()["Etag"] = []string{etag}
+		h.sendEmpty(x, http.StatusNotModified)
 		return
 	}
 	h.sendConfig(x, http.StatusOK, cfg)
@@ -90,6 +98,10 @@ func (h *handler) updateConfig(x *exchange, partial bool) {
 	if !ok {
 		return
 	}
+	pre, ok := h.precondition(x, id)
+	if !ok {
+		return
+	}
 	in, err := h.readInput(x)
 	if err != nil {
 		// DRF reads the body only once it has the object and the permission
@@ -100,7 +112,7 @@ func (h *handler) updateConfig(x *exchange, partial bool) {
 		h.fail(x, err)
 		return
 	}
-	cfg, err := h.svc.UpdateConfig(ctx, x.actor, id, settingsPatch(in, partial), core.Precondition{})
+	cfg, err := h.svc.UpdateConfig(ctx, x.actor, id, settingsPatch(in, partial), pre)
 	if err != nil {
 		h.fail(x, err)
 		return
@@ -113,9 +125,28 @@ func (h *handler) deleteConfig(x *exchange) {
 	if !ok {
 		return
 	}
-	if err := h.svc.DeleteConfig(x.r.Context(), x.actor, id, core.Precondition{}); err != nil {
+	pre, ok := h.precondition(x, id)
+	if !ok {
+		return
+	}
+	if err := h.svc.DeleteConfig(x.r.Context(), x.actor, id, pre); err != nil {
 		h.fail(x, err)
 		return
 	}
 	h.sendEmpty(x, http.StatusNoContent)
+}
+
+// precondition reads If-Match for a write to the configuration id. One that
+// can never match is a 412, but only once the caller has passed the checks
+// of the write itself: a precondition on an object one cannot see is a 404.
+func (h *handler) precondition(x *exchange, id uuid.UUID) (core.Precondition, bool) {
+	pre, ok := ifMatch(x.r, id)
+	if !ok {
+		err := h.svc.CheckManageConfig(x.r.Context(), x.actor, id)
+		if err == nil {
+			err = errIfMatch
+		}
+		h.fail(x, err)
+	}
+	return pre, ok
 }
