@@ -39,7 +39,7 @@ func (a Actor) seesAll() bool {
 }
 
 func (a Actor) scope() db.Scope {
-	return db.Scope{All: a.seesAll(), UserID: a.userID()}
+	return db.Scope{All: a.seesAll(), UserID: a.userID(), Manages: a.User != nil && a.User.IsStaff}
 }
 
 func (a Actor) canSee(acc db.Access) bool {
@@ -54,6 +54,16 @@ func (a Actor) canManage(acc db.Access) bool {
 		return false
 	}
 	return a.User.IsStaff || (acc.HasRole && (acc.IsManager || acc.IsOrganizer))
+}
+
+// manageCondition is canManage as an SQL condition on the call aliased c,
+// for writes that check permission in the statement itself.
+func (a Actor) manageCondition() (string, []any) {
+	if a.User != nil && a.User.IsStaff {
+		return "TRUE", nil
+	}
+	return "EXISTS (SELECT 1 FROM call_roles AS r WHERE r.call_id = c.id AND r.user_id = ? AND (r.role = 'manager' OR " +
+		"EXISTS (SELECT 1 FROM org_roles AS o WHERE o.organisation_id = c.organisation_id AND o.user_id = ? AND o.role = 'call_organizer')))", []any{a.userID(), a.userID()}
 }
 
 func (a Actor) require() error {

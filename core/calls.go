@@ -62,7 +62,7 @@ func (s *Service) visibleCall(ctx context.Context, a Actor, id uuid.UUID) (*db.C
 	if err := a.require(); err != nil {
 		return nil, err
 	}
-	row, err := db.GetCall(ctx, s.db, id, a.userID())
+	row, err := db.GetCall(ctx, s.db, id, a.scope())
 	if err != nil {
 		return nil, errInternal(err)
 	}
@@ -129,7 +129,7 @@ func (s *Service) CallsByIDs(ctx context.Context, a Actor, ids []int64) (map[int
 	if err := a.require(); err != nil {
 		return nil, err
 	}
-	rows, err := db.CallsByIDs(ctx, s.db, ids, a.userID())
+	rows, err := db.CallsByIDs(ctx, s.db, ids, a.scope())
 	if err != nil {
 		return nil, errInternal(err)
 	}

@@ -1,5 +1,7 @@
 package core
 
+import "github.com/callcfg/callcfg/db"
+
 // Opt is an optional input value: absent, explicitly null, or a value. The
 // faces fill it from their wire formats; the core decides what each means.
 type Opt[T any] struct {
@@ -95,21 +97,22 @@ func (p Patch) Apply(s Settings) Settings {
 	return s
 }
 
-// columns lists the columns the patch sets, for an UPDATE that touches only
-// those: two clients changing different fields at once both keep their change.
-func (p Patch) columns() map[string]any {
-	cols := map[string]any{}
+// columns lists the columns the patch sets, in a fixed order, for an UPDATE
+// that touches only those: two clients changing different fields at once
+// both keep their change.
+func (p Patch) columns() []db.Assignment {
+	var cols []db.Assignment
 	if p.AutoReassignOnDecline.Set {
-		cols[FieldAutoReassignOnDecline] = p.AutoReassignOnDecline.Value
+		cols = append(cols, db.Assignment{Column: FieldAutoReassignOnDecline, Value: p.AutoReassignOnDecline.Value})
 	}
 	if p.MaxAutoReassignAttempts.Set {
-		cols[FieldMaxAutoReassignAttempts] = p.MaxAutoReassignAttempts.Value
+		cols = append(cols, db.Assignment{Column: FieldMaxAutoReassignAttempts, Value: p.MaxAutoReassignAttempts.Value})
 	}
 	if p.AssignmentExpirationDays.Set {
-		cols[FieldAssignmentExpirationDays] = p.AssignmentExpirationDays.Value
+		cols = append(cols, db.Assignment{Column: FieldAssignmentExpirationDays, Value: p.AssignmentExpirationDays.Value})
 	}
 	if p.SendReminderBeforeExpiryDays.Set {
-		cols[FieldSendReminderBeforeExpiryDays] = p.SendReminderBeforeExpiryDays.Value
+		cols = append(cols, db.Assignment{Column: FieldSendReminderBeforeExpiryDays, Value: p.SendReminderBeforeExpiryDays.Value})
 	}
 	return cols
 }

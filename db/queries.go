@@ -12,10 +12,12 @@ import (
 
 // Scope narrows a query to what one viewer may see: everything, or the calls
 // on which UserID holds a role. The core decides which; this package only
-// turns it into SQL.
+// turns it into SQL. Manages says the viewer manages everything it sees
+// (staff), so the per-row access columns need not be computed.
 type Scope struct {
-	All    bool
-	UserID int64
+	All     bool
+	UserID  int64
+	Manages bool
 }
 
 // Access is what a viewer holds on one call, read in the same statement as
@@ -29,9 +31,12 @@ type Access struct {
 // ConfigRow is a configuration with its call's public fields and the
 // viewer's access to that call.
 type ConfigRow struct {
-	Configuration `bun:",extend"`
-	CallOrgID     int64  `bun:"call_organisation_id,scanonly"`
-	CallState     string `bun:"call_state,scanonly"`
+	Configuration   `bun:",extend"`
+	CallOrgID       int64     `bun:"call_organisation_id,scanonly"`
+	CallState       string    `bun:"call_state,scanonly"`
+	CallDescription string    `bun:"call_description,scanonly"`
+	CallCreated     time.Time `bun:"call_created,scanonly"`
+	CallModified    time.Time `bun:"call_modified,scanonly"`
 	Access
 }
 
@@ -80,34 +85,52 @@ type CallFilter struct {
 	State string
 }
 
-func accessColumns(q *bun.SelectQuery, userID int64) *bun.SelectQuery {
+// accessColumns adds the viewer's roles on each row's call. For a viewer who
+// manages everything they are constants: the subqueries cost planning time
+// on every statement.
+func accessColumns(q *bun.SelectQuery, userID int64, manages bool) *bun.SelectQuery {
+	if manages {
+		return q.ColumnExpr("TRUE AS viewer_has_role, TRUE AS viewer_is_manager, FALSE AS viewer_is_organizer")
+	}
 	return q.
 		ColumnExpr("EXISTS (SELECT 1 FROM call_roles AS r WHERE r.call_id = c.id AND r.user_id = ?) AS viewer_has_role", userID).
 		ColumnExpr("EXISTS (SELECT 1 FROM call_roles AS r WHERE r.call_id = c.id AND r.user_id = ? AND r.role = 'manager') AS viewer_is_manager", userID).
 		ColumnExpr("EXISTS (SELECT 1 FROM org_roles AS o WHERE o.organisation_id = c.organisation_id AND o.user_id = ? AND o.role = 'call_organizer') AS viewer_is_organizer", userID)
 }
 
-func (s Scope) apply(q *bun.SelectQuery) *bun.SelectQuery {
+// apply narrows q to the scope; callID is the column holding the call's id
+// (c.id, or cfg.call_id where the call is not joined).
+func (s Scope) apply(q *bun.SelectQuery, callID string) *bun.SelectQuery {
 	if s.All {
 		return q
 	}
-	return q.Where("EXISTS (SELECT 1 FROM call_roles AS r WHERE r.call_id = c.id AND r.user_id = ?)", s.UserID)
+	return q.Where("EXISTS (SELECT 1 FROM call_roles AS r WHERE r.call_id = ? AND r.user_id = ?)", bun.Safe(callID), s.UserID)
 }
 
-func configSelect(idb bun.IDB, dst any, userID int64) *bun.SelectQuery {
+func configSelect(idb bun.IDB, dst any, scope Scope) *bun.SelectQuery {
 	q := idb.NewSelect().Model(dst).
 		ColumnExpr("cfg.*").
 		ColumnExpr("c.uuid AS call_uuid, c.name AS call_name, c.organisation_id AS call_organisation_id, c.state AS call_state").
+		ColumnExpr("c.description AS call_description, c.created AS call_created, c.modified AS call_modified").
 		Join("JOIN calls AS c ON c.id = cfg.call_id")
-	return accessColumns(q, userID)
+	return accessColumns(q, scope.UserID, scope.Manages)
 }
 
-func (f ConfigFilter) apply(q *bun.SelectQuery) *bun.SelectQuery {
+// apply adds the filter; joined says whether calls is joined as c.
+func (f ConfigFilter) apply(q *bun.SelectQuery, joined bool) *bun.SelectQuery {
 	if f.CallUUID != nil {
-		q = q.Where("c.uuid = ?", *f.CallUUID)
+		if joined {
+			q = q.Where("c.uuid = ?", *f.CallUUID)
+		} else {
+			q = q.Where("cfg.call_id = (SELECT id FROM calls WHERE uuid = ?)", *f.CallUUID)
+		}
 	}
 	if f.CallState != "" {
-		q = q.Where("c.state = ?", f.CallState)
+		if joined {
+			q = q.Where("c.state = ?", f.CallState)
+		} else {
+			q = q.Where("cfg.call_id IN (SELECT id FROM calls WHERE state = ?)", f.CallState)
+		}
 	}
 	if f.AutoReassign != nil {
 		q = q.Where("cfg.auto_reassign_on_decline = ?", *f.AutoReassign)
@@ -118,43 +141,44 @@ func (f ConfigFilter) apply(q *bun.SelectQuery) *bun.SelectQuery {
 // ListConfigs reads one page of the configurations visible in scope.
 func ListConfigs(ctx context.Context, idb bun.IDB, scope Scope, f ConfigFilter, p Page) ([]ConfigRow, error) {
 	rows := []ConfigRow{}
-	q := configSelect(idb, &rows, scope.UserID)
-	q = f.apply(scope.apply(q))
+	q := configSelect(idb, &rows, scope)
+	q = f.apply(scope.apply(q, "c.id"), true)
 	if err := p.apply(q).Scan(ctx); err != nil {
 		return nil, err
 	}
 	return rows, nil
 }
 
-// CountConfigs counts the configurations visible in scope.
+// CountConfigs counts the configurations visible in scope. Every
+// configuration has its call (a foreign key), so the count reads the
+// configurations alone: counting is the expensive part of a listing.
 func CountConfigs(ctx context.Context, idb bun.IDB, scope Scope, f ConfigFilter) (int64, error) {
-	q := idb.NewSelect().TableExpr("call_assignment_configurations AS cfg").
-		Join("JOIN calls AS c ON c.id = cfg.call_id")
-	return f.apply(scope.apply(q)).Count(ctx)
+	q := idb.NewSelect().TableExpr("call_assignment_configurations AS cfg")
+	return f.apply(scope.apply(q, "cfg.call_id"), false).Count(ctx)
 }
 
 // GetConfig reads one configuration by uuid, whoever may see it: the caller
 // decides from the returned Access. It returns (nil, nil) when none exists.
-func GetConfig(ctx context.Context, idb bun.IDB, id uuid.UUID, userID int64) (*ConfigRow, error) {
+func GetConfig(ctx context.Context, idb bun.IDB, id uuid.UUID, scope Scope) (*ConfigRow, error) {
 	row := new(ConfigRow)
-	err := configSelect(idb, row, userID).Where("cfg.uuid = ?", id).Limit(1).Scan(ctx)
+	err := configSelect(idb, row, scope).Where("cfg.uuid = ?", id).Limit(1).Scan(ctx)
 	return oneOrNil(row, err)
 }
 
 // ConfigsByCallIDs reads the configurations of the given calls, for batch
 // loading; calls without one are absent from the result.
-func ConfigsByCallIDs(ctx context.Context, idb bun.IDB, callIDs []int64, userID int64) ([]ConfigRow, error) {
+func ConfigsByCallIDs(ctx context.Context, idb bun.IDB, callIDs []int64, scope Scope) ([]ConfigRow, error) {
 	rows := []ConfigRow{}
 	if len(callIDs) == 0 {
 		return rows, nil
 	}
-	err := configSelect(idb, &rows, userID).Where("cfg.call_id IN (?)", bun.In(callIDs)).Scan(ctx)
+	err := configSelect(idb, &rows, scope).Where("cfg.call_id IN (?)", bun.In(callIDs)).Scan(ctx)
 	return rows, err
 }
 
-func callSelect(idb bun.IDB, dst any, userID int64) *bun.SelectQuery {
+func callSelect(idb bun.IDB, dst any, scope Scope) *bun.SelectQuery {
 	q := idb.NewSelect().Model(dst).ModelTableExpr("calls AS c").ColumnExpr("c.*")
-	return accessColumns(q, userID)
+	return accessColumns(q, scope.UserID, scope.Manages)
 }
 
 func (f CallFilter) apply(q *bun.SelectQuery) *bun.SelectQuery {
@@ -167,8 +191,8 @@ func (f CallFilter) apply(q *bun.SelectQuery) *bun.SelectQuery {
 // ListCalls reads one page of the calls visible in scope.
 func ListCalls(ctx context.Context, idb bun.IDB, scope Scope, f CallFilter, p Page) ([]CallRow, error) {
 	rows := []CallRow{}
-	q := callSelect(idb, &rows, scope.UserID)
-	q = f.apply(scope.apply(q))
+	q := callSelect(idb, &rows, scope)
+	q = f.apply(scope.apply(q, "c.id"))
 	if err := p.apply(q).Scan(ctx); err != nil {
 		return nil, err
 	}
@@ -177,24 +201,24 @@ func ListCalls(ctx context.Context, idb bun.IDB, scope Scope, f CallFilter, p Pa
 
 func CountCalls(ctx context.Context, idb bun.IDB, scope Scope, f CallFilter) (int64, error) {
 	q := idb.NewSelect().TableExpr("calls AS c")
-	return f.apply(scope.apply(q)).Count(ctx)
+	return f.apply(scope.apply(q, "c.id")).Count(ctx)
 }
 
 // GetCall reads one call by uuid with the viewer's access; (nil, nil) when
 // there is none.
-func GetCall(ctx context.Context, idb bun.IDB, id uuid.UUID, userID int64) (*CallRow, error) {
+func GetCall(ctx context.Context, idb bun.IDB, id uuid.UUID, scope Scope) (*CallRow, error) {
 	row := new(CallRow)
-	err := callSelect(idb, row, userID).Where("c.uuid = ?", id).Limit(1).Scan(ctx)
+	err := callSelect(idb, row, scope).Where("c.uuid = ?", id).Limit(1).Scan(ctx)
 	return oneOrNil(row, err)
 }
 
 // CallsByIDs reads calls by primary key, for batch loading.
-func CallsByIDs(ctx context.Context, idb bun.IDB, ids []int64, userID int64) ([]CallRow, error) {
+func CallsByIDs(ctx context.Context, idb bun.IDB, ids []int64, scope Scope) ([]CallRow, error) {
 	rows := []CallRow{}
 	if len(ids) == 0 {
 		return rows, nil
 	}
-	err := callSelect(idb, &rows, userID).Where("c.id IN (?)", bun.In(ids)).Scan(ctx)
+	err := callSelect(idb, &rows, scope).Where("c.id IN (?)", bun.In(ids)).Scan(ctx)
 	return rows, err
 }
 
@@ -259,4 +283,41 @@ func (p Page) seek(q *bun.SelectQuery) *bun.SelectQuery {
 // read sees.
 func Now() time.Time {
 	return time.Now().UTC().Truncate(time.Microsecond)
+}
+
+// UpdateManagedConfig is the one-statement update of the common case: it
+// changes the configuration with uuid id only where manageable (an SQL
+// condition the core supplies) holds and, if given, modified still equals
+// expect, and returns the row with its call. It returns nil, nil when
+// nothing matched, and always on SQLite, whose RETURNING cannot read the
+// joined call: the caller then takes the general path.
+func UpdateManagedConfig(ctx context.Context, idb bun.IDB, id uuid.UUID, cols []Assignment, now time.Time,
+	expect *time.Time, manageable string, manageArgs ...any,
+) (*ConfigRow, error) {
+	if !IsPostgres(idb) {
+		return nil, nil
+	}
+	q := idb.NewUpdate().TableExpr("call_assignment_configurations AS cfg").Set("modified = ?", now)
+	for _, c := range cols {
+		q = q.Set("? = ?", bun.Ident(c.Column), c.Value)
+	}
+	q = q.TableExpr("calls AS c").
+		Where("c.id = cfg.call_id").
+		Where("cfg.uuid = ?", id).
+		Where(manageable, manageArgs...)
+	if expect != nil {
+		q = q.Where("cfg.modified = ?", expect.UTC())
+	}
+	q = q.Returning("cfg.*, c.uuid AS call_uuid, c.name AS call_name, c.organisation_id AS call_organisation_id, " +
+		"c.state AS call_state, c.description AS call_description, c.created AS call_created, c.modified AS call_modified, " +
+		"TRUE AS viewer_has_role, TRUE AS viewer_is_manager, FALSE AS viewer_is_organizer")
+	row := new(ConfigRow)
+	err := q.Scan(ctx, row)
+	return oneOrNil(row, err)
+}
+
+// Assignment is one column set by an update.
+type Assignment struct {
+	Column string
+	Value  any
 }

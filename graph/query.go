@@ -79,12 +79,12 @@ func (r *queryResolver) CallAssignmentConfigurations(ctx context.Context, first 
 		return nil, err
 	}
 	req := requestFrom(ctx)
-	callIDs := make([]int64, len(conn.Edges))
-	for i, e := range conn.Edges {
+	for _, e := range conn.Edges {
 		req.primeConfig(e.Node.CallID, e.Node)
-		callIDs[i] = e.Node.CallID
+		if c := e.Node.Call(); c != nil {
+			req.calls.Prime(c.ID, c)
+		}
 	}
-	prefetch(ctx, req.calls, callIDs, "call")
 	return model.ConfigConnection(conn, f), nil
 }
 

@@ -37,8 +37,12 @@ func (r *configResolver) ID(_ context.Context, obj *core.Config) (string, error)
 	return globalID(typeConfig, obj.UUID), nil
 }
 
-// Call is batched: a page of configurations loads its calls in one query.
+// Call comes with the configuration (the core reads both in one statement);
+// the loader only serves configurations built without it.
 func (r *configResolver) Call(ctx context.Context, obj *core.Config) (*core.Call, error) {
+	if c := obj.Call(); c != nil {
+		return c, nil
+	}
 	return requestFrom(ctx).calls.Load(ctx, obj.CallID)
 }
 
