@@ -27,11 +27,12 @@ type Options struct {
 const defaultMaxBodyBytes = 1 << 20
 
 type handler struct {
-	svc    *core.Service
-	log    *slog.Logger
-	limit  int64
-	public string // PublicURL without a trailing slash, or ""
-	prefix string // PublicURL's path, which links carry and call URLs may too
+	svc       *core.Service
+	log       *slog.Logger
+	limit     int64
+	public    string // PublicURL without a trailing slash, or ""
+	prefix    string // PublicURL's path, which links carry and call URLs may too
+	schemaDoc *schemaDocument
 }
 
 // New returns the handler of /api/ and /api-auth/.
@@ -47,6 +48,7 @@ func New(svc *core.Service, opts Options) http.Handler {
 		h.prefix = strings.TrimRight(u.EscapedPath(), "/")
 		h.public = u.Scheme + "://" + u.Host + h.prefix
 	}
+	h.schemaDoc = newSchemaDocument(h.prefix)
 	return h
 }
 
@@ -61,6 +63,7 @@ type exchange struct {
 	query  []queryPair
 	sent   bool
 	links  string // the base of absolute links, once computed
+	render string // the format negotiated by a route with its own renderers
 }
 
 // base is the scheme, host and prefix of absolute links: the configured
@@ -111,7 +114,11 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		x.query = parseQS(r.URL.RawQuery)
 	}
 	// Content negotiation comes first in DRF, then authentication.
-	if err := negotiate(x); err != nil {
+	neg := negotiate
+	if rt.negotiate != nil {
+		neg = rt.negotiate
+	}
+	if err := neg(x); err != nil {
 		h.fail(x, err)
 		return
 	}
@@ -145,8 +152,12 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // send writes a JSON response. HEAD gets the headers GET would have,
 // Content-Length included, and no body.
 func (h *handler) send(x *exchange, status int, body []byte) {
+	h.sendAs(x, status, jsonContentType, body)
+}
+
+func (h *handler) sendAs(x *exchange, status int, contentType []string, body []byte) {
 	hdr := x.w.Header()
-	hdr["Content-Type"] = jsonContentType
+	hdr["Content-Type"] = contentType
 	hdr["Content-Length"] = []string{strconv.Itoa(len(body))}
 	x.sent = true
 	x.w.WriteHeader(status)

@@ -15,6 +15,7 @@ const (
 	configsPath = "/api/call-assignment-configurations/"
 	callsPath   = "/api/proposal-protected-calls/"
 	loginPath   = "/api-auth/password/"
+	schemaPath  = "/api/schema/"
 )
 
 const (
@@ -34,8 +35,11 @@ type route struct {
 	// parses lists the accepted body media types in DRF's parser order.
 	parses []string
 	// public: the view requires no authentication (a bad token is still a 401).
-	public  bool
-	methods map[string]func(*handler, *exchange)
+	public bool
+	// negotiate replaces DRF's default negotiation (JSON, and HTML where
+	// browsable) for a view with renderers of its own.
+	negotiate func(*exchange) error
+	methods   map[string]func(*handler, *exchange)
 }
 
 var (
@@ -78,6 +82,13 @@ var (
 		parses:  []string{mediaForm, mediaJSON},
 		methods: map[string]func(*handler, *exchange){http.MethodPost: (*handler).login},
 	}
+	// drf-spectacular's SpectacularAPIView, readable without credentials.
+	schemaRoute = route{
+		name: "Spectacular API", allow: []string{"GET, HEAD, OPTIONS"}, public: true,
+		parses:    []string{mediaJSON, mediaForm},
+		negotiate: negotiateSchema,
+		methods:   map[string]func(*handler, *exchange){http.MethodGet: (*handler).schema},
+	}
 )
 
 // matchRoute finds the route of a path and the {uuid} segment of a detail
@@ -93,6 +104,8 @@ func matchRoute(path string) (*route, string) {
 		return &callListRoute, ""
 	case loginPath:
 		return &loginRoute, ""
+	case schemaPath:
+		return &schemaRoute, ""
 	}
 	if seg, ok := detailSegment(path, configsPath); ok {
 		return &configDetailRoute, seg
