@@ -288,8 +288,14 @@ func (s *Service) UpdateConfig(ctx context.Context, a Actor, id uuid.UUID, p Pat
 // statement and reads back the stored row into cfg. ok is false when no row
 // matched (deleted meanwhile, or the precondition failed).
 func (s *Service) updateColumns(ctx context.Context, idb bun.IDB, cfg *db.Configuration, p Patch, pre Precondition) (bool, error) {
+	// modified always moves forward, even within one microsecond or across a
+	// clock step back, so it can serve as a version for preconditions.
+	next := db.Now()
+	if floor := cfg.Modified.Add(time.Microsecond); next.Before(floor) {
+		next = floor.UTC()
+	}
 	q := idb.NewUpdate().Model(cfg).ModelTableExpr("call_assignment_configurations").
-		Set("modified = ?", db.Now())
+		Set("modified = ?", next)
 	for _, c := range p.columns() {
 		q = q.Set("? = ?", bun.Ident(c.Column), c.Value)
 	}

@@ -94,6 +94,15 @@ func TestUpdateTouchesModifiedAndHonoursPrecondition(t *testing.T) {
 		if err != nil || got.Modified != upd.Modified {
 			t.Fatalf("read back: %+v %v (want modified %v)", got, err, upd.Modified)
 		}
+		// modified is a version: back-to-back writes never share one.
+		last := got.Modified
+		for i := range 20 {
+			u, err := w.Svc.UpdateConfig(ctx, staff, w.Config, core.Patch{}, core.Precondition{Modified: &last})
+			if err != nil || !u.Modified.After(last) {
+				t.Fatalf("write %d: modified %v after %v (%v)", i, u.Modified, last, err)
+			}
+			last = u.Modified
+		}
 	})
 }
 

@@ -297,7 +297,10 @@ func UpdateManagedConfig(ctx context.Context, idb bun.IDB, id uuid.UUID, cols []
 	if !IsPostgres(idb) {
 		return nil, nil
 	}
-	q := idb.NewUpdate().TableExpr("call_assignment_configurations AS cfg").Set("modified = ?", now)
+	// modified always moves forward, even within one microsecond or across
+	// a clock step back, so it can serve as a version for preconditions.
+	q := idb.NewUpdate().TableExpr("call_assignment_configurations AS cfg").
+		Set("modified = GREATEST(?, cfg.modified + interval '1 microsecond')", now)
 	for _, c := range cols {
 		q = q.Set("? = ?", bun.Ident(c.Column), c.Value)
 	}
