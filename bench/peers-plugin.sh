@@ -56,8 +56,10 @@ callcfg_files() {
 
 # fresh copy of the seeded database, server on HTTP_PORT, SERVER_PID set
 callcfg_start() {  # logname
-  callcfg_psql -c "DROP DATABASE IF EXISTS $CALLCFG_PEERS_DB WITH (FORCE)" \
-               -c "CREATE DATABASE $CALLCFG_PEERS_DB TEMPLATE $CALLCFG_TEMPLATE_DB" 2>&1 | grep -v NOTICE || true
+  local err
+  err=$(callcfg_psql -c "DROP DATABASE IF EXISTS $CALLCFG_PEERS_DB WITH (FORCE)" \
+                     -c "CREATE DATABASE $CALLCFG_PEERS_DB TEMPLATE $CALLCFG_TEMPLATE_DB" 2>&1) \
+    || { echo "callcfg: could not copy $CALLCFG_TEMPLATE_DB: $err" >&2; return 1; }
   local url; url=$(callcfg_dburl "$CALLCFG_PEERS_DB")
   env -u PGHOST -u PGUSER -u PGPASSWORD -u PGDATABASE psql -X -qAt "$url" -c "CHECKPOINT" >/dev/null
   # shellcheck disable=SC2086  # CALLCFG_SERVE_ENV / _EXTRA are word lists

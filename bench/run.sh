@@ -25,6 +25,7 @@
 #   SYSTEMS ["pgbench graphql rest"]   PGB_EXTRA ["a_nocount a_countonly"]
 #   PGB_CLIENTS [8] PGB_JOBS [2]   PROBE_N [50] (requests per page size in the page-size probe)
 #   PGADMIN [postgres://postgres@127.0.0.1:5432/postgres]   DB [callcfg_bench]
+#   ADMIN_PORT [unset] (set: serve --admin-addr 127.0.0.1:$ADMIN_PORT, metrics read there)
 #   --peers: PEERS_DIR [/tmp/peers] PEERS_SYSTEMS ["pgbench pg5 callcfg callcfg_rest"]
 #            PEERS_RUN [/work/shared/peers/run.sh] PEERS_TIMEOUT [3600] HTTP_PORT [5050]
 # =============================================================================
@@ -92,6 +93,7 @@ T_START=$(date +%s)
 
 SERVER_PID=""
 PEERS_PID=""
+SEEDED=0
 
 log() { printf '\n### %s\n' "$*" >&2; }
 note() { printf '  %s\n' "$*" >&2; }
@@ -118,6 +120,8 @@ cleanup() {
     wait "$PEERS_PID" 2>/dev/null || true
   fi
   psql_admin -c "DROP DATABASE IF EXISTS $WORKDB WITH (FORCE)" >/dev/null 2>&1 || true
+  # keep the seeded database for inspection, connectable again
+  [ "$SEEDED" = 1 ] && { psql_admin -c "ALTER DATABASE $DB WITH ALLOW_CONNECTIONS true" >/dev/null 2>&1 || true; }
   exit $rc
 }
 prepare() {
@@ -176,9 +180,11 @@ build() {
   else
     LOGNOTE="serve has no log-level setting: it logs at its default level (to raw/server_*.log)"
   fi
+  # /metrics is read on the main listener; ADMIN_PORT=n also turns on serve's admin listener
+  # (pprof + metrics, off by default) on 127.0.0.1:n and reads the metrics there first
   METRICS_URLS="http://127.0.0.1:$PORT/metrics"
-  if grep -q -- '-admin-addr' <<< "$help"; then
-    ADMIN_PORT=${ADMIN_PORT:-$((PORT + 1))}
+  if [ -n "${ADMIN_PORT:-}" ]; then
+    grep -q -- '-admin-addr' <<< "$help" || die "ADMIN_PORT is set but serve has no --admin-addr"
     SERVE_ARGS+=(--admin-addr "127.0.0.1:$ADMIN_PORT")
     METRICS_URLS="http://127.0.0.1:$ADMIN_PORT/metrics $METRICS_URLS"
   fi
@@ -232,10 +238,17 @@ seed() {
   KEY=$(DATABASE_URL=$url "$BIN" token create --username bench 2> "$RAW/token.txt") || { cat "$RAW/token.txt" >&2; die "token create failed"; }
   [ -n "$KEY" ] || die "token create printed no key"
   note "staff user bench and an API key created"
+  # The seeded database is only a template from here on: a copy is made for every measurement,
+  # and a copy needs a template nobody is connected to (servers left pointing at it included).
+  psql_admin -c "ALTER DATABASE $DB WITH ALLOW_CONNECTIONS false" \
+    -c "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = '$DB'" >/dev/null
+  SEEDED=1
 }
 
 fresh_db() {  # a copy of the seeded database for one measurement
-  psql_admin -c "DROP DATABASE IF EXISTS $WORKDB WITH (FORCE)" -c "CREATE DATABASE $WORKDB TEMPLATE $DB" 2>&1 | grep -v NOTICE || true
+  local err
+  err=$(psql_admin -c "DROP DATABASE IF EXISTS $WORKDB WITH (FORCE)" -c "CREATE DATABASE $WORKDB TEMPLATE $DB" 2>&1) \
+    || die "could not copy $DB to $WORKDB: $err"
   psql_url "$(db_url "$WORKDB")" -c "CHECKPOINT" >/dev/null
 }
 
