@@ -1,0 +1,126 @@
+package rest
+
+import (
+	"bytes"
+	"encoding/hex"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/google/uuid"
+
+	"github.com/callcfg/callcfg/graph/model"
+)
+
+// documentedUUID is the form both READMEs promise: 32 hex digits, bare or
+// dashed 8-4-4-4-12, in any case.
+var documentedUUID = regexp.MustCompile(`^(?:[0-9a-fA-F]{32}|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$`)
+
+// refPyUUID is Python's uuid.UUID(s) as parseUUID documents it (without
+// int()'s whitespace, underscores, sign and 0x, which upstream accepts by
+// accident), within the 32..64 bytes parseUUID looks at.
+func refPyUUID(s string) (uuid.UUID, bool) {
+	var id uuid.UUID
+	if len(s) < 32 || len(s) > 64 {
+		return id, false
+	}
+	s = strings.ReplaceAll(strings.ReplaceAll(s, "urn:", ""), "uuid:", "")
+	s = strings.ReplaceAll(strings.Trim(s, "{}"), "-", "")
+	if len(s) != 32 {
+		return id, false
+	}
+	if _, err := hex.Decode(id[:], []byte(s)); err != nil {
+		return uuid.UUID{}, false
+	}
+	return id, true
+}
+
+// uuidSeeds are shared with the GraphQL scalar's target in spirit: every
+// form either face accepts, and near misses of each.
+var uuidSeeds = []string{
+	"3f2c9d0e4b8a4c1f9e2d7a6b5c4d3e2f", "3F2C9D0E4B8A4C1F9E2D7A6B5C4D3E2F", "3f2c9d0e-4b8a-4c1f-9e2d-7a6b5c4d3e2f",
+	"3F2C9D0E-4B8A-4C1F-9E2D-7A6B5C4D3E2F", "00000000000000000000000000000000", "ffffffff-ffff-ffff-ffff-ffffffffffff",
+	"{3f2c9d0e-4b8a-4c1f-9e2d-7a6b5c4d3e2f}", "urn:uuid:3f2c9d0e-4b8a-4c1f-9e2d-7a6b5c4d3e2f", "3f-2c9d0e4b8a4c1f9e2d7a6b5c4d3e2f",
+	"{{3f2c9d0e4b8a4c1f9e2d7a6b5c4d3e2f}}", "{3f2c9d0e4b8a4c1f9e2d7a6b5c4d3e2f", "3f2c9d0e4b8a4c1f9e2d7a6b5c4d3e2",
+	"3f2c9d0e4b8a4c1f9e2d7a6b5c4d3e2f0", "3f2c9d0e-4b8a-4c1f-9e2d-7a6b5c4d3e2", "3f2c9d0e4b8a-4c1f-9e2d-7a6b5c4d3e2f",
+	"3f2c9d0e-4b8a-4c1f-9e2d7a6b5c4d3e2f-", "zf2c9d0e4b8a4c1f9e2d7a6b5c4d3e2f", " 3f2c9d0e4b8a4c1f9e2d7a6b5c4d3e2f",
+	"0x2c9d0e4b8a4c1f9e2d7a6b5c4d3e2f", "3f2c9d0e_4b8a4c1f9e2d7a6b5c4d3e2f", "uuid:urn:3f2c9d0e4b8a4c1f9e2d7a6b5c4d3e2f",
+	"3f2c9d0e4b8a4c1furn:9e2d7a6b5c4d3e2f", "3f2c9d0e-4b8a-4c1f-9e2d-7a6b5c4d3e2f\x00", "3f2c9d0e4b8a4c1f9e2d7a6b5c4d3e2\u00e9",
+	"", "not-a-uuid", strings.Repeat("-", 32) + "3f2c9d0e4b8a4c1f9e2d7a6b5c4d3e2f",
+}
+
+// FuzzParseUUID holds REST's uuid reading (a path segment, the call field,
+// ?call_uuid=) to Python's rules, checks that what it accepts renders and
+// reads back to the same value, and compares it with the GraphQL scalar.
+//
+// The faces differ on purpose, and the target pins how: GraphQL accepts
+// exactly the documented forms; REST accepts those and, like the upstream
+// service's uuid.UUID(), braces, "urn:uuid:" and dashes anywhere.
+func FuzzParseUUID(f *testing.F) {
+	for _, s := range uuidSeeds {
+		f.Add(s)
+	}
+	h := &handler{}
+	f.Fuzz(func(t *testing.T, s string) {
+		id, ok := parseUUID(s)
+		gid, gerr := model.UnmarshalUUID(s)
+		documented := documentedUUID.MatchString(s)
+
+		want, wantOK := refPyUUID(s)
+		// A refused uuid's value is whatever was read so far: only ok counts.
+		if ok != wantOK || (ok && id != want) {
+			t.Fatalf("parseUUID(%q) = %v %v, Python's uuid.UUID gives %v %v", s, id, ok, want, wantOK)
+		}
+		if documented {
+			if !ok || gerr != nil || gid != id || id != uuid.MustParse(s) {
+				t.Fatalf("documented form %q: REST %v %v, GraphQL %v %v", s, id, ok, gid, gerr)
+			}
+		}
+		if gerr == nil && !documented {
+			t.Fatalf("GraphQL accepts the undocumented %q as %v", s, gid)
+		}
+		if gerr == nil && (!ok || gid != id) {
+			t.Fatalf("GraphQL reads %q as %v, REST as %v %v", s, gid, id, ok)
+		}
+		if !ok {
+			return
+		}
+
+		// Round trip through every rendering either face produces.
+		rendered := string(appendHex(nil, id))
+		if rendered != model.Hex(id) {
+			t.Fatalf("REST renders %v as %q, GraphQL as %q", id, rendered, model.Hex(id))
+		}
+		var marshaled bytes.Buffer
+		model.MarshalUUID(id).MarshalGQL(&marshaled)
+		if marshaled.String() != `"`+rendered+`"` {
+			t.Fatalf("MarshalUUID(%v) = %s", id, marshaled.String())
+		}
+		for _, r := range []string{rendered, strings.ToUpper(rendered), id.String(), strings.ToUpper(id.String())} {
+			if back, ok := parseUUID(r); !ok || back != id {
+				t.Fatalf("REST reads its own rendering %q of %q back as %v %v", r, s, back, ok)
+			}
+			if back, err := model.UnmarshalUUID(r); err != nil || back != id {
+				t.Fatalf("GraphQL reads REST's rendering %q of %q back as %v %v", r, s, back, err)
+			}
+		}
+
+		// The call field takes the uuid bare, as a path or as a URL; a path
+		// segment reaches parseUUID only without "/" or ".".
+		if c, ok := h.callRef(s); !ok || c != id {
+			t.Fatalf("call %q reads as %v %v", s, c, ok)
+		}
+		for _, ref := range []string{callsPath + rendered + "/", "https://example.org" + callsPath + s + "/"} {
+			if !strings.ContainsAny(s, "/.?#;%\t\r\n") {
+				if c, ok := h.callRef(ref); !ok || c != id {
+					t.Fatalf("call %q reads as %v %v, want %v", ref, c, ok, id)
+				}
+			}
+		}
+		if !strings.ContainsAny(s, "/.") {
+			if rt, arg := matchRoute(configsPath + s + "/"); rt != &configDetailRoute || arg != s {
+				t.Fatalf("path with segment %q does not reach the detail route", s)
+			}
+		}
+	})
+}
