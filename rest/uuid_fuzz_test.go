@@ -35,6 +35,8 @@ func refPyUUID(s string) (uuid.UUID, bool) {
 	return id, true
 }
 
+var urlNoise = strings.NewReplacer("\t", "", "\r", "", "\n", "")
+
 // uuidSeeds are shared with the GraphQL scalar's target in spirit: every
 // form either face accepts, and near misses of each.
 var uuidSeeds = []string{
@@ -47,6 +49,13 @@ var uuidSeeds = []string{
 	"0x2c9d0e4b8a4c1f9e2d7a6b5c4d3e2f", "3f2c9d0e_4b8a4c1f9e2d7a6b5c4d3e2f", "uuid:urn:3f2c9d0e4b8a4c1f9e2d7a6b5c4d3e2f",
 	"3f2c9d0e4b8a4c1furn:9e2d7a6b5c4d3e2f", "3f2c9d0e-4b8a-4c1f-9e2d-7a6b5c4d3e2f\x00", "3f2c9d0e4b8a4c1f9e2d7a6b5c4d3e2\u00e9",
 	"", "not-a-uuid", strings.Repeat("-", 32) + "3f2c9d0e4b8a4c1f9e2d7a6b5c4d3e2f",
+	// Calls by URL or path, which reach parseUUID through a path segment.
+	"http://example.org/api/proposal-protected-calls/3f2c9d0e4b8a4c1f9e2d7a6b5c4d3e2f/",
+	"https://u:p@example.org:8443/base/api/proposal-protected-calls/%7B3f2c9d0e-4b8a-4c1f-9e2d-7a6b5c4d3e2f%7D/;p?q=1#f",
+	"/base/api/proposal-protected-calls/urn:uuid:3f2c9d0e4b8a4c1f9e2d7a6b5c4d3e2f/", "http:/api/proposal-protected-calls/3f2c9d0e4b8a4c1f9e2d7a6b5c4d3e2f/",
+	"http://[::1/api/proposal-protected-calls/3f2c9d0e4b8a4c1f9e2d7a6b5c4d3e2f/", "ftp://x/api/proposal-protected-calls/3f2c9d0e4b8a4c1f9e2d7a6b5c4d3e2f/",
+	"http://x/api/proposal-protected-calls/3f2c9d0e4b8a4c1f9e2d7a6b5c4d3e2f", "http://x/api/call-assignment-configurations/3f2c9d0e4b8a4c1f9e2d7a6b5c4d3e2f/",
+	"https:\t//x/api/proposal-\n%70rotected-calls/3f2c9d0e4b8a4c1f9e2d7a6b5c4d3e2f/",
 }
 
 // FuzzParseUUID holds REST's uuid reading (a path segment, the call field,
@@ -60,7 +69,7 @@ func FuzzParseUUID(f *testing.F) {
 	for _, s := range uuidSeeds {
 		f.Add(s)
 	}
-	h := &handler{}
+	h, prefixed := &handler{}, &handler{prefix: "/base"}
 	f.Fuzz(func(t *testing.T, s string) {
 		id, ok := parseUUID(s)
 		gid, gerr := model.UnmarshalUUID(s)
@@ -82,6 +91,17 @@ func FuzzParseUUID(f *testing.F) {
 		if gerr == nil && (!ok || gid != id) {
 			t.Fatalf("GraphQL reads %q as %v, REST as %v %v", s, gid, id, ok)
 		}
+
+		// Any string at all may come as a call or as a path: a call that is
+		// not a uuid can name one only through the calls path (in a URL
+		// from which, like urlparse, it drops tabs and newlines).
+		viaPath := strings.Contains(pyUnquote(urlNoise.Replace(s), false), callsPath)
+		for _, h := range []*handler{h, prefixed} {
+			if c, cok := h.callRef(s); cok && !ok && !viaPath {
+				t.Fatalf("call %q reads as %v", s, c)
+			}
+		}
+		matchRoute(s)
 		if !ok {
 			return
 		}
