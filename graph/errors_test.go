@@ -1,35 +1,16 @@
 package graph_test
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/callcfg/callcfg/core/coretest"
 	"github.com/callcfg/callcfg/db/dbtest"
+	"github.com/callcfg/callcfg/ops/opstest"
 	"github.com/callcfg/callcfg/server"
 )
-
-// syncBuffer is a log sink safe for the server's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // TestInternalErrorsAreHidden: a database failure reaches the client as a
 // generic INTERNAL_SERVER_ERROR (the driver's text goes to the log only),
@@ -40,7 +21,7 @@ func TestInternalErrorsAreHidden(t *testing.T) {
 		if strings.HasPrefix(url, "postgres") {
 			proxy, url = dbtest.NewProxy(t, url)
 		}
-		logs := &syncBuffer{}
+		logs := &opstest.Buffer{}
 		e := newEnv(t, url, func(c *server.Config) {
 			c.Logger = slog.New(slog.NewTextHandler(logs, nil))
 		})

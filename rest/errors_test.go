@@ -1,11 +1,9 @@
 package rest_test
 
 import (
-	"bytes"
 	"log/slog"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/uptrace/bun"
@@ -13,29 +11,12 @@ import (
 	"github.com/callcfg/callcfg/core"
 	"github.com/callcfg/callcfg/core/coretest"
 	"github.com/callcfg/callcfg/db/dbtest"
+	"github.com/callcfg/callcfg/ops/opstest"
 	"github.com/callcfg/callcfg/rest"
 )
 
-// syncBuffer collects log output written from handler goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-func captureLog() (*slog.Logger, *syncBuffer) {
-	buf := &syncBuffer{}
+func captureLog() (*slog.Logger, *opstest.Buffer) {
+	buf := &opstest.Buffer{}
 	return slog.New(slog.NewTextHandler(buf, nil)), buf
 }
 

@@ -1,36 +1,17 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"net/http"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/callcfg/callcfg/core"
 	"github.com/callcfg/callcfg/db/dbtest"
+	"github.com/callcfg/callcfg/ops/opstest"
 )
-
-// syncBuffer is written by the server goroutine while the test reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // serve --demo on a fresh database prints keys that work, answers on the
 // printed address, and exits cleanly when told to stop.
@@ -38,7 +19,7 @@ func TestServeDemo(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, url string) {
 		for round := range 2 { // the second run finds data and issues fresh keys
 			ctx, cancel := context.WithCancel(context.Background())
-			var out, errb syncBuffer
+			var out, errb opstest.Buffer
 			done := make(chan int, 1)
 			go func() {
 				done <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--demo", "--database-url", url}, strings.NewReader(""), &out, &errb)
@@ -75,7 +56,7 @@ func TestServeDemo(t *testing.T) {
 	})
 }
 
-func waitFor(t *testing.T, b *syncBuffer, re *regexp.Regexp) string {
+func waitFor(t *testing.T, b *opstest.Buffer, re *regexp.Regexp) string {
 	t.Helper()
 	deadline := time.Now().Add(15 * time.Second)
 	for time.Now().Before(deadline) {
