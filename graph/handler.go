@@ -244,8 +244,34 @@ func limitBody(w http.ResponseWriter, r *http.Request, limit int64) bool {
 		tooLarge(w, limit)
 		return false
 	}
+	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
+		if msg := checkShape(body); msg != "" {
+			writeError(w, http.StatusBadRequest, msg, "BAD_REQUEST")
+			return false
+		}
+	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	return true
+}
+
+// checkShape refuses a body gqlgen could not decode before gqlgen does:
+// its own answer has no extensions.code and echoes the whole body back.
+func checkShape(body []byte) string {
+	var req struct {
+		Query         *string         `json:"query"`
+		OperationName *string         `json:"operationName"`
+		Variables     json.RawMessage `json:"variables"`
+		Extensions    json.RawMessage `json:"extensions"`
+	}
+	if err := json.Unmarshal(body, &req); err != nil {
+		return "The request body is not a GraphQL request in JSON: " + err.Error()
+	}
+	for name, raw := range map[string]json.RawMessage{"variables": req.Variables, "extensions": req.Extensions} {
+		if v := bytes.TrimSpace(raw); len(v) > 0 && v[0] != '{' && !bytes.Equal(v, []byte("null")) {
+			return "The request body's " + name + " must be a JSON object."
+		}
+	}
+	return ""
 }
 
 func tooLarge(w http.ResponseWriter, limit int64) {

@@ -5,6 +5,7 @@ import (
 	enchex "encoding/hex"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -197,3 +198,25 @@ func TestLocked(t *testing.T) {
 }
 
 func hex32s(s string) string { return strings.ReplaceAll(s, "-", "") }
+
+// A body that is not a GraphQL request gets a coded error that does not
+// echo the body back.
+func TestUndecodableBody(t *testing.T) {
+	h := graph.New(nil, graph.Options{})
+	for _, body := range []string{
+		`{"query":"{ me { username } }","variables":[]}`,
+		`{"query":"{ me { username } }","variables":5}`,
+		`{"query":"{ me { username } }","extensions":"x"}`,
+		`{"query": 5}`,
+		`{"query":`,
+		`[]`,
+	} {
+		rec := httptest.NewRecorder()
+		r := httptest.NewRequest("POST", "/graphql", strings.NewReader(body))
+		r.Header.Set("Content-Type", "application/json")
+		h.ServeHTTP(rec, r)
+		if rec.Code != 400 || !strings.Contains(rec.Body.String(), `"code":"BAD_REQUEST"`) || strings.Contains(rec.Body.String(), body) {
+			t.Errorf("%s: %d %s", body, rec.Code, rec.Body.String())
+		}
+	}
+}
