@@ -618,18 +618,18 @@ table() {
       rps[k, $3] = $4; P50[k] = join(P50[k], $5); P99[k] = join(P99[k], $6)
       R[k] = join(R[k], ($13 != "" && $4 == "n/a") ? "n/a (" $13 ")" : ($13 == "go test running") ? $4 "*" : $4)
       E[k] = join(E[k], $8); S[k] = join(S[k], $9); M[k] = join(M[k], $10)
-      CPU[k] = join(CPU[k], $11 "/" $14 "/" $15)
+      CPU[k] = join(CPU[k], $11 "," $14 "," $15)
       have[k] = 1; next
     }
     file == 2 {   # the peers: system case run rps p50 p99 requests sockerr non2xx gqlerr ...
       prps[$1, $2, $3] = $4; pp50[$1, $2] = join(pp50[$1, $2], $5); pp99[$1, $2] = join(pp99[$1, $2], $6)
       pr[$1, $2] = join(pr[$1, $2], $4); pe[$1, $2] = join(pe[$1, $2], $8 + $9 + $10); prun[$3] = 1
-      pc[$1, $2] = join(pc[$1, $2], $11 "/" $14 "/" $13); next
+      pc[$1, $2] = join(pc[$1, $2], $11 "," $14 "," $13); next
     }
     END {
       nr = 0; for (r in rounds) nr++
       npr = 0; for (r in prun) npr++
-      head = "| case | system | req/s | p50 ms | p99 ms | peak RSS MiB | SQL stmts/req | ÷ pgbench limit | errors | CPU % server/PG/machine |"
+      head = "| case | system | req/s | p50 ms | p99 ms | peak RSS MiB | SQL stmts/req | ÷ pgbench limit | errors | CPU % server,PG,machine |"
       sep = "|---|---|---|---|---|---|---|---|---|---|"
       if (haspeers) { head = head " × PostGraphile v5 |"; sep = sep "---|" }
       print head; print sep
