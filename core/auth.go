@@ -56,16 +56,6 @@ func (a Actor) canManage(acc db.Access) bool {
 	return a.User.IsStaff || (acc.HasRole && (acc.IsManager || acc.IsOrganizer))
 }
 
-// manageCondition is canManage as an SQL condition on the call aliased c,
-// for writes that check permission in the statement itself.
-func (a Actor) manageCondition() (string, []any) {
-	if a.User != nil && a.User.IsStaff {
-		return "TRUE", nil
-	}
-	return "EXISTS (SELECT 1 FROM call_roles AS r WHERE r.call_id = c.id AND r.user_id = ? AND (r.role = 'manager' OR " +
-		"EXISTS (SELECT 1 FROM org_roles AS o WHERE o.organisation_id = c.organisation_id AND o.user_id = ? AND o.role = 'call_organizer')))", []any{a.userID(), a.userID()}
-}
-
 func (a Actor) require() error {
 	if a.User == nil {
 		return errUnauthenticated(MsgNotAuthenticated)
@@ -83,27 +73,15 @@ func (s *Service) Authenticate(ctx context.Context, key string) (Actor, error) {
 	if key == "" {
 		return Actor{}, errUnauthenticated(MsgInvalidToken)
 	}
-	var row struct {
-		db.User  `bun:",extend"`
-		TokenID  int64      `bun:"token_id,scanonly"`
-		Expires  *time.Time `bun:"token_expires,scanonly"`
-		Revoked  *time.Time `bun:"token_revoked,scanonly"`
-		LastUsed *time.Time `bun:"token_last_used,scanonly"`
-	}
-	err := s.db.NewSelect().Model(&row).ModelTableExpr("users AS u").
-		ColumnExpr("u.*").
-		ColumnExpr("t.id AS token_id, t.expires AS token_expires, t.revoked AS token_revoked, t.last_used AS token_last_used").
-		Join("JOIN api_tokens AS t ON t.user_id = u.id").
-		Where("t.key_hash = ?", hashKey(key)).
-		Limit(1).Scan(ctx)
-	if errors.Is(err, sql.ErrNoRows) {
-		return Actor{}, errUnauthenticated(MsgInvalidToken)
-	}
+	row, err := db.TokenByHash(ctx, s.db, s.prep, hashKey(key))
 	if err != nil {
 		return Actor{}, errInternal(err)
 	}
+	if row == nil {
+		return Actor{}, errUnauthenticated(MsgInvalidToken)
+	}
 	now := db.Now()
-	if row.Revoked != nil || (row.Expires != nil && !row.Expires.After(now)) || !row.IsActive {
+	if row.Revoked != nil || (row.Expires != nil && !row.Expires.After(now)) || !row.User.IsActive {
 		return Actor{}, errUnauthenticated(MsgInvalidToken)
 	}
 	if row.LastUsed == nil || now.Sub(*row.LastUsed) > lastUsedResolution {

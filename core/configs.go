@@ -85,7 +85,7 @@ func (s *Service) visibleConfig(ctx context.Context, a Actor, id uuid.UUID) (*db
 	if err := a.require(); err != nil {
 		return nil, err
 	}
-	row, err := db.GetConfig(ctx, s.db, id, a.scope())
+	row, err := db.GetConfigPrepared(ctx, s.db, s.prep, id, a.scope())
 	if err != nil {
 		return nil, errInternal(err)
 	}
@@ -255,8 +255,7 @@ func (s *Service) UpdateConfig(ctx context.Context, a Actor, id uuid.UUID, p Pat
 	// permission tests check) takes the general path below, which tells
 	// 404 from 403 from 400 from 412.
 	if len(p.validate()) == 0 {
-		cond, args := a.manageCondition()
-		row, err := db.UpdateManagedConfig(ctx, s.db, id, p.columns(), db.Now(), pre.Modified, cond, args...)
+		row, err := db.UpdateManagedConfig(ctx, s.prep, id, p.columns(), db.Now(), pre.Modified, a.scope())
 		if err != nil {
 			return nil, errInternal(err)
 		}

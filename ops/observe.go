@@ -16,6 +16,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/uptrace/bun"
+
+	"github.com/callcfg/callcfg/db"
 )
 
 // RequestIDHeader carries the request id in both directions: a caller (or a
@@ -79,17 +81,10 @@ func NewObserver(logger *slog.Logger, bdb *bun.DB) *Observer {
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if bdb != nil {
 		o.registry.MustRegister(collectors.NewDBStatsCollector(bdb.DB, "callcfg"))
-		bdb.AddQueryHook(statementCounter{o.queries})
+		db.OnStatement(bdb, o.queries.Inc)
 	}
 	return o
 }
-
-type statementCounter struct{ c prometheus.Counter }
-
-func (s statementCounter) BeforeQuery(ctx context.Context, _ *bun.QueryEvent) context.Context {
-	return ctx
-}
-func (s statementCounter) AfterQuery(context.Context, *bun.QueryEvent) { s.c.Inc() }
 
 // ObserveGraphQL counts one GraphQL operation.
 func (o *Observer) ObserveGraphQL(operation, opType, outcome string) {

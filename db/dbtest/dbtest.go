@@ -221,8 +221,9 @@ func randHex(n int) string {
 	return hex.EncodeToString(b)
 }
 
-// Counter counts the SQL statements a database handle runs, to prove that a
-// request costs a constant number of them.
+// Counter counts the SQL statements a database handle runs, bun's and
+// prepared ones alike, to prove that a request costs a constant number of
+// them.
 type Counter struct {
 	n       atomic.Int64
 	mu      sync.Mutex
@@ -231,8 +232,8 @@ type Counter struct {
 
 func (c *Counter) BeforeQuery(ctx context.Context, _ *bun.QueryEvent) context.Context { return ctx }
 
+// AfterQuery keeps bun's statements' text, for failure messages.
 func (c *Counter) AfterQuery(_ context.Context, e *bun.QueryEvent) {
-	c.n.Add(1)
 	c.mu.Lock()
 	c.queries = append(c.queries, e.Query)
 	c.mu.Unlock()
@@ -259,5 +260,6 @@ func (c *Counter) Queries() string {
 func CountQueries(bdb *bun.DB) *Counter {
 	c := &Counter{}
 	bdb.AddQueryHook(c)
+	db.OnStatement(bdb, func() { c.n.Add(1) })
 	return c
 }
