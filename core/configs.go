@@ -105,14 +105,14 @@ func (s *Service) ListConfigsPage(ctx context.Context, a Actor, f ConfigFilter, 
 	if err != nil {
 		return nil, 0, err
 	}
-	total, err := db.CountConfigs(ctx, s.db, a.scope(), df)
+	total, err := db.CountConfigs(ctx, s.db, s.prep, a.scope(), df)
 	if err != nil {
 		return nil, 0, errInternal(err)
 	}
 	if int64(offset) >= total {
 		return []*Config{}, total, nil
 	}
-	rows, err := db.ListConfigs(ctx, s.db, a.scope(), df, db.Page{
+	rows, err := db.ListConfigs(ctx, s.db, s.prep, a.scope(), df, db.Page{
 		Order:  configOrders(nil),
 		Offset: offset,
 		Limit:  limit,
@@ -136,7 +136,7 @@ func (s *Service) CountConfigs(ctx context.Context, a Actor, f ConfigFilter) (in
 	if err != nil {
 		return 0, err
 	}
-	n, err := db.CountConfigs(ctx, s.db, a.scope(), df)
+	n, err := db.CountConfigs(ctx, s.db, s.prep, a.scope(), df)
 	if err != nil {
 		return 0, errInternal(err)
 	}

@@ -307,3 +307,27 @@ func walk(t *testing.T, svc *core.Service, a core.Actor, f core.ConfigFilter, o 
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// Past the prepared-statement cap, list shapes still work, sent as text.
+func TestManyListShapes(t *testing.T) {
+	dbtest.EachDB(t, func(t *testing.T, bdb *bun.DB) {
+		w := coretest.Build(t, bdb)
+		staff := w.Actor(t, coretest.Staff)
+		fields := []core.OrderField{core.OrderCreated, core.OrderModified, core.OrderCallName}
+		n := 0
+		for _, f1 := range fields {
+			for _, f2 := range fields {
+				for _, f3 := range fields {
+					for dirs := range 8 {
+						order := []core.OrderBy{{Field: f1, Desc: dirs&1 != 0}, {Field: f2, Desc: dirs&2 != 0}, {Field: f3, Desc: dirs&4 != 0}}
+						c, err := w.Svc.ConfigsConnection(context.Background(), staff, core.ConfigFilter{}, order, core.PageArgs{First: ptr(1)})
+						if err != nil || len(c.Edges) != 1 || !c.HasNextPage {
+							t.Fatalf("shape %d: %+v %v", n, c, err)
+						}
+						n++
+					}
+				}
+			}
+		}
+	})
+}

@@ -253,7 +253,7 @@ func (s *Service) ConfigsConnection(ctx context.Context, a Actor, f ConfigFilter
 	cols := configOrders(order)
 	return connect(ctx, cols, args,
 		func(ctx context.Context, p db.Page) ([]db.ConfigRow, error) {
-			return db.ListConfigs(ctx, s.db, a.scope(), df, p)
+			return db.ListConfigs(ctx, s.db, s.prep, a.scope(), df, p)
 		},
 		func(r *db.ConfigRow) []any {
 			vals := make([]any, len(cols))

@@ -38,11 +38,21 @@ func NewPrepared(bdb *bun.DB) *Prepared {
 	return &Prepared{db: bdb, stmts: map[string]*sql.Stmt{}}
 }
 
+// maxPrepared bounds the statements kept: list queries take their shape
+// from the client's filter and order, and each shape is one statement on
+// every pooled connection.
+const maxPrepared = 128
+
+// stmt returns the prepared statement of query, or nil once the cache is
+// full: the caller then sends the query as text.
 func (p *Prepared) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if s, ok := p.stmts[query]; ok {
 		return s, nil
+	}
+	if len(p.stmts) >= maxPrepared {
+		return nil, nil
 	}
 	s, err := p.db.DB.PrepareContext(ctx, query)
 	if err != nil {
@@ -59,6 +69,9 @@ func (p *Prepared) queryRow(ctx context.Context, query string, args []any, dest 
 		return err
 	}
 	notifyStatement(p.db)
+	if s == nil {
+		return p.db.DB.QueryRowContext(ctx, query, args...).Scan(dest...)
+	}
 	return s.QueryRowContext(ctx, args...).Scan(dest...)
 }
 

@@ -116,47 +116,6 @@ func configSelect(idb bun.IDB, dst any, scope Scope) *bun.SelectQuery {
 	return accessColumns(q, scope.UserID, scope.Manages)
 }
 
-// apply adds the filter; joined says whether calls is joined as c.
-func (f ConfigFilter) apply(q *bun.SelectQuery, joined bool) *bun.SelectQuery {
-	if f.CallUUID != nil {
-		if joined {
-			q = q.Where("c.uuid = ?", *f.CallUUID)
-		} else {
-			q = q.Where("cfg.call_id = (SELECT id FROM calls WHERE uuid = ?)", *f.CallUUID)
-		}
-	}
-	if f.CallState != "" {
-		if joined {
-			q = q.Where("c.state = ?", f.CallState)
-		} else {
-			q = q.Where("cfg.call_id IN (SELECT id FROM calls WHERE state = ?)", f.CallState)
-		}
-	}
-	if f.AutoReassign != nil {
-		q = q.Where("cfg.auto_reassign_on_decline = ?", *f.AutoReassign)
-	}
-	return q
-}
-
-// ListConfigs reads one page of the configurations visible in scope.
-func ListConfigs(ctx context.Context, idb bun.IDB, scope Scope, f ConfigFilter, p Page) ([]ConfigRow, error) {
-	rows := []ConfigRow{}
-	q := configSelect(idb, &rows, scope)
-	q = f.apply(scope.apply(q, "c.id"), true)
-	if err := p.apply(q).Scan(ctx); err != nil {
-		return nil, err
-	}
-	return rows, nil
-}
-
-// CountConfigs counts the configurations visible in scope. Every
-// configuration has its call (a foreign key), so the count reads the
-// configurations alone: counting is the expensive part of a listing.
-func CountConfigs(ctx context.Context, idb bun.IDB, scope Scope, f ConfigFilter) (int64, error) {
-	q := idb.NewSelect().TableExpr("call_assignment_configurations AS cfg")
-	return f.apply(scope.apply(q, "cfg.call_id"), false).Count(ctx)
-}
-
 // GetConfig reads one configuration by uuid, whoever may see it: the caller
 // decides from the returned Access. It returns (nil, nil) when none exists.
 func GetConfig(ctx context.Context, idb bun.IDB, id uuid.UUID, scope Scope) (*ConfigRow, error) {
