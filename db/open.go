@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"runtime"
 	"strings"
 	"time"
 
@@ -55,9 +56,12 @@ func Open(ctx context.Context, rawURL string, opts Options) (*bun.DB, error) {
 			pgdriver.WithApplicationName("callcfg"),
 		)
 		sqldb := sql.OpenDB(connector)
+		// A few connections per core keep the database busy; more only
+		// queue on its locks and processes (measured: 8 beat 20 on 2 cores
+		// for both reads and hot-row updates).
 		maxOpen := opts.MaxOpenConns
 		if maxOpen == 0 {
-			maxOpen = 20
+			maxOpen = 4 * runtime.GOMAXPROCS(0)
 		}
 		sqldb.SetMaxOpenConns(maxOpen)
 		sqldb.SetMaxIdleConns(maxOpen)

@@ -78,7 +78,7 @@ func serve(ctx context.Context, env *cmdEnv, args []string) error {
 	fs.StringVar(&f.logFormat, "log-format", envOr("LOG_FORMAT", "text"), "text or json (env LOG_FORMAT)")
 	fs.StringVar(&f.logLevel, "log-level", envOr("LOG_LEVEL", "info"), "debug, info (one line per request), warn or error (env LOG_LEVEL)")
 	fs.StringVar(&f.adminAddr, "admin-addr", os.Getenv("ADMIN_ADDR"), "listen address of the admin listener with pprof and metrics; off when empty (env ADMIN_ADDR)")
-	fs.IntVar(&f.dbMaxConns, "db-max-conns", envInt("DB_MAX_CONNS", 0), "PostgreSQL connections per replica; 0 picks 20 (env DB_MAX_CONNS)")
+	fs.IntVar(&f.dbMaxConns, "db-max-conns", envInt("DB_MAX_CONNS", 0), "PostgreSQL connections per replica; 0 picks 4 per core (env DB_MAX_CONNS)")
 	fs.DurationVar(&f.readHeaderTimeout, "read-header-timeout", envDuration("READ_HEADER_TIMEOUT", 10*time.Second), "(env READ_HEADER_TIMEOUT)")
 	fs.DurationVar(&f.readTimeout, "read-timeout", envDuration("READ_TIMEOUT", 30*time.Second), "(env READ_TIMEOUT)")
 	fs.DurationVar(&f.writeTimeout, "write-timeout", envDuration("WRITE_TIMEOUT", 60*time.Second), "(env WRITE_TIMEOUT)")
