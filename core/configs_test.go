@@ -331,3 +331,18 @@ func TestManyListShapes(t *testing.T) {
 		}
 	})
 }
+
+// A request whose client went away is no server bug: it is not reported as
+// an internal error.
+func TestCanceledRequestIsNotInternal(t *testing.T) {
+	dbtest.EachDB(t, func(t *testing.T, bdb *bun.DB) {
+		w := coretest.Build(t, bdb)
+		staff := w.Actor(t, coretest.Staff)
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		_, err := w.Svc.GetConfig(ctx, staff, w.Config)
+		if e := core.AsError(err); e.Kind != core.KindUnavailable {
+			t.Fatalf("got %v (%v)", e.Kind, err)
+		}
+	})
+}

@@ -4,6 +4,7 @@
 package core
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"sort"
@@ -150,6 +151,11 @@ func errInternal(err error) error {
 	var e *Error
 	if errors.As(err, &e) {
 		return e
+	}
+	if errors.Is(err, context.Canceled) {
+		// The client went away (or the server is stopping): nobody reads
+		// the answer, and it is no bug.
+		return &Error{Kind: KindUnavailable, Message: "The request was canceled.", cause: err}
 	}
 	if isUnavailable(err) {
 		return &Error{Kind: KindUnavailable, Message: MsgUnavailable, cause: err}

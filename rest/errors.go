@@ -1,6 +1,7 @@
 package rest
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -78,7 +79,9 @@ func (h *handler) fail(x *exchange, err error) {
 			status = http.StatusPreconditionFailed
 		case core.KindUnavailable:
 			status = http.StatusServiceUnavailable
-			h.log.WarnContext(x.r.Context(), "rest: database unavailable", "method", x.method, "path", x.r.URL.Path, "err", err)
+			if !errors.Is(err, context.Canceled) {
+				h.log.WarnContext(x.r.Context(), "rest: database unavailable", "method", x.method, "path", x.r.URL.Path, "err", err)
+			}
 		default:
 			status, detail = http.StatusInternalServerError, core.MsgServerError
 			h.log.ErrorContext(x.r.Context(), "rest: server error", "method", x.method, "path", x.r.URL.Path, "err", err)
