@@ -51,17 +51,6 @@ var fuzzMutations = []struct{ field, query string }{
 // who may not, and the unauthenticated.
 var fuzzActors = []string{coretest.Staff, coretest.Manager, coretest.Reviewer, coretest.Support, coretest.Outsider, coretest.Anonymous}
 
-// stored is a configuration as the database holds it.
-type stored struct {
-	Call              uuid.UUID
-	Settings          core.Settings
-	Created, Modified time.Time
-}
-
-func (a stored) same(b stored) bool {
-	return a.Call == b.Call && a.Settings == b.Settings && a.Created.Equal(b.Created) && a.Modified.Equal(b.Modified)
-}
-
 // FuzzMutationVariables posts the three write mutations with fuzzed
 // variables (the raw JSON bytes) to the whole /graphql handler, on a world
 // built once. Never a 5xx or an INTERNAL_SERVER_ERROR; a response with
@@ -149,18 +138,7 @@ func FuzzMutationVariables(f *testing.F) {
 
 	f.Fuzz(func(t *testing.T, op, actor uint8, vars []byte) {
 		staff := w.Actor(t, coretest.Staff)
-		snapshot := func() map[uuid.UUID]stored {
-			items, _, err := w.Svc.ListConfigsPage(ctx, staff, core.ConfigFilter{}, 0, core.MaxPageSize)
-			if err != nil {
-				t.Fatalf("snapshot: %v", err)
-			}
-			out := make(map[uuid.UUID]stored, len(items))
-			for _, c := range items {
-				out[c.UUID] = stored{Call: c.CallUUID, Settings: c.Settings, Created: c.Created, Modified: c.Modified}
-			}
-			return out
-		}
-		before := snapshot()
+		before := w.Snapshot(t)
 		refs := strings.NewReplacer("@othercf", hex(w.OtherCf), "@config", hex(w.Config), "@CONFIG", strings.ToUpper(w.Config.String()),
 			"@other", hex(w.Other), "@call", hex(w.Call), "@bare", hex(w.Bare),
 			"@modified", before[w.Config].Modified.Format(time.RFC3339Nano))
@@ -182,7 +160,7 @@ func FuzzMutationVariables(f *testing.F) {
 		}
 		rec := httptest.NewRecorder()
 		handler.ServeHTTP(rec, r)
-		after := snapshot()
+		after := w.Snapshot(t)
 		what := m.field + " as " + who + " with " + string(vars)
 		t.Logf("%s: %d %.300s", what, rec.Code, rec.Body.String())
 
@@ -206,7 +184,7 @@ func FuzzMutationVariables(f *testing.F) {
 			}
 		}
 		failed := len(res.Errors) > 0
-		added := checkChange(t, failed, before, after)
+		added := coretest.CheckChange(t, failed, before, after)
 		if added != uuid.Nil {
 			defer func() {
 				if err := w.Svc.DeleteConfig(ctx, staff, added, core.Precondition{}); err != nil {
@@ -252,45 +230,4 @@ func FuzzMutationVariables(f *testing.F) {
 			t.Fatalf("%s: created %s, answered %s", what, added, id)
 		}
 	})
-}
-
-// checkChange holds a mutation to what it may do: one with errors changes
-// nothing; one without changes at most the settings and modified of one
-// configuration, or adds one to a call that had none (returned).
-func checkChange(t *testing.T, failed bool, before, after map[uuid.UUID]stored) (added uuid.UUID) {
-	t.Helper()
-	changed := 0
-	for id, b := range before {
-		a, ok := after[id]
-		switch {
-		case !ok:
-			t.Fatalf("configuration %s disappeared", id)
-		case a.same(b):
-			continue
-		case failed:
-			t.Fatalf("a mutation with errors changed %s:\n before %+v\n  after %+v", id, b, a)
-		case a.Call != b.Call || !a.Created.Equal(b.Created) || a.Modified.Before(b.Modified):
-			t.Fatalf("a mutation changed more than the settings of %s:\n before %+v\n  after %+v", id, b, a)
-		}
-		changed++
-	}
-	for id, a := range after {
-		if _, ok := before[id]; ok {
-			continue
-		}
-		if failed || added != uuid.Nil {
-			t.Fatalf("configuration %s appeared (mutation failed: %v)", id, failed)
-		}
-		for _, b := range before {
-			if b.Call == a.Call {
-				t.Fatalf("a second configuration %s for call %s", id, a.Call)
-			}
-		}
-		added = id
-		changed++
-	}
-	if changed > 1 {
-		t.Fatalf("one mutation changed %d configurations", changed)
-	}
-	return added
 }

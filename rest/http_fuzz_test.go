@@ -10,7 +10,6 @@ import (
 	"os"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/google/uuid"
 
@@ -67,73 +66,6 @@ func (fw *fuzzWorld) serve(method, target, contentType, actor string, body []byt
 	rec := httptest.NewRecorder()
 	fw.handler.ServeHTTP(rec, r)
 	return rec
-}
-
-// storedConfig is what a configuration is in the database, minus what a
-// request cannot change (its call's name and state).
-type storedConfig struct {
-	Call              uuid.UUID
-	Settings          core.Settings
-	Created, Modified time.Time
-}
-
-func (a storedConfig) same(b storedConfig) bool {
-	return a.Call == b.Call && a.Settings == b.Settings && a.Created.Equal(b.Created) && a.Modified.Equal(b.Modified)
-}
-
-// snapshot reads every configuration as staff, straight from the core.
-func (fw *fuzzWorld) snapshot(t *testing.T) map[uuid.UUID]storedConfig {
-	t.Helper()
-	items, _, err := fw.w.Svc.ListConfigsPage(context.Background(), fw.w.Actor(t, coretest.Staff), core.ConfigFilter{}, 0, core.MaxPageSize)
-	if err != nil {
-		t.Fatalf("snapshot: %v", err)
-	}
-	out := make(map[uuid.UUID]storedConfig, len(items))
-	for _, c := range items {
-		out[c.UUID] = storedConfig{Call: c.CallUUID, Settings: c.Settings, Created: c.Created, Modified: c.Modified}
-	}
-	return out
-}
-
-// checkChange holds a write to what it may do: an error changes nothing;
-// success changes at most the settings and modified of one configuration,
-// or adds one to a call that had none. It returns the added one, if any.
-func checkChange(t *testing.T, failed bool, before, after map[uuid.UUID]storedConfig) (added uuid.UUID) {
-	t.Helper()
-	changed := 0
-	for id, b := range before {
-		a, ok := after[id]
-		switch {
-		case !ok:
-			t.Fatalf("configuration %s disappeared", id)
-		case a.same(b):
-			continue
-		case failed:
-			t.Fatalf("a refused write changed %s:\n before %+v\n  after %+v", id, b, a)
-		case a.Call != b.Call || !a.Created.Equal(b.Created) || a.Modified.Before(b.Modified):
-			t.Fatalf("a write changed more than the settings of %s:\n before %+v\n  after %+v", id, b, a)
-		}
-		changed++
-	}
-	for id, a := range after {
-		if _, ok := before[id]; ok {
-			continue
-		}
-		if failed || added != uuid.Nil {
-			t.Fatalf("configuration %s appeared (write failed: %v)", id, failed)
-		}
-		for _, b := range before {
-			if b.Call == a.Call {
-				t.Fatalf("a second configuration %s for call %s", id, a.Call)
-			}
-		}
-		added = id
-		changed++
-	}
-	if changed > 1 {
-		t.Fatalf("one write changed %d configurations", changed)
-	}
-	return added
 }
 
 // restore takes the world back to its shape (Bare without a configuration)
@@ -243,9 +175,9 @@ func FuzzConfigWrite(f *testing.F) {
 		}
 		what := verb + " " + ct + " as " + who
 
-		before := fw.snapshot(t)
+		before := fw.w.Snapshot(t)
 		rec := fw.serve(verb, target, ct, who, body)
-		after := fw.snapshot(t)
+		after := fw.w.Snapshot(t)
 		t.Logf("%s: %d %.200s", what, rec.Code, rec.Body.String())
 		if rec.Code >= 500 {
 			t.Fatalf("%s: %d %s", what, rec.Code, rec.Body.String())
@@ -254,7 +186,7 @@ func FuzzConfigWrite(f *testing.F) {
 		if !ok {
 			checkErrorBody(t, what, rec)
 		}
-		added := checkChange(t, !ok, before, after)
+		added := coretest.CheckChange(t, !ok, before, after)
 		defer fw.restore(t, added)
 		if !ok {
 			return
