@@ -85,7 +85,7 @@ func (s *Service) visibleConfig(ctx context.Context, a Actor, id uuid.UUID) (*db
 	if err := a.require(); err != nil {
 		return nil, err
 	}
-	row, err := db.GetConfigPrepared(ctx, s.db, s.prep, id, a.scope())
+	row, err := db.GetConfig(ctx, s.db, s.prep, id, a.scope())
 	if err != nil {
 		return nil, errInternal(err)
 	}
@@ -178,7 +178,7 @@ func (s *Service) CreateConfig(ctx context.Context, a Actor, callUUID Opt[uuid.U
 			fe.Add(FieldCall, MsgNull)
 		default:
 			var err error
-			call, err = db.GetCall(ctx, s.db, callUUID.Value, a.scope())
+			call, err = db.GetCall(ctx, s.db, s.prep, callUUID.Value, a.scope())
 			if err != nil {
 				return nil, errInternal(err)
 			}

@@ -286,7 +286,7 @@ func (s *Service) CallsConnection(ctx context.Context, a Actor, f CallFilter, or
 	cols := callOrders(order)
 	return connect(ctx, cols, args,
 		func(ctx context.Context, p db.Page) ([]db.CallRow, error) {
-			return db.ListCalls(ctx, s.db, a.scope(), df, p)
+			return db.ListCalls(ctx, s.db, s.prep, a.scope(), df, p)
 		},
 		func(r *db.CallRow) []any {
 			vals := make([]any, len(cols))

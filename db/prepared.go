@@ -148,30 +148,6 @@ func configDest(r *ConfigRow) []any {
 		&r.HasRole, &r.IsManager, &r.IsOrganizer}
 }
 
-const getConfigQuery = `SELECT ` + configColumns + `,
-  EXISTS (SELECT 1 FROM call_roles AS r WHERE r.call_id = c.id AND r.user_id = $2),
-  EXISTS (SELECT 1 FROM call_roles AS r WHERE r.call_id = c.id AND r.user_id = $2 AND r.role = 'manager'),
-  EXISTS (SELECT 1 FROM org_roles AS o WHERE o.organisation_id = c.organisation_id AND o.user_id = $2 AND o.role = 'call_organizer')
-FROM call_assignment_configurations AS cfg JOIN calls AS c ON c.id = cfg.call_id
-WHERE cfg.uuid = $1`
-
-// GetConfigPrepared is GetConfig through a prepared statement where there
-// is one.
-func GetConfigPrepared(ctx context.Context, bdb *bun.DB, p *Prepared, id uuid.UUID, scope Scope) (*ConfigRow, error) {
-	if p == nil {
-		return GetConfig(ctx, bdb, id, scope)
-	}
-	row := new(ConfigRow)
-	err := p.queryRow(ctx, getConfigQuery, []any{id, scope.UserID}, configDest(row)...)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	return row, nil
-}
-
 // manageableSQL is the core's canManage as SQL over the call aliased c,
 // with placeholders for (viewer manages everything, viewer id): staff, a
 // manager of the call, or a call organiser of its organisation who also
