@@ -87,12 +87,11 @@ func serve(ctx context.Context, env *cmdEnv, args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	addr, publicURL, demo := &f.addr, &f.publicURL, &f.demo
 	cfg.CORSOrigins = ops.ParseOrigins(f.cors)
-	if *publicURL != "" {
-		u, err := url.Parse(*publicURL)
+	if f.publicURL != "" {
+		u, err := url.Parse(f.publicURL)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return usageError{fmt.Sprintf("serve: --public-url %q: want http(s)://host[:port]", *publicURL)}
+			return usageError{fmt.Sprintf("serve: --public-url %q: want http(s)://host[:port]", f.publicURL)}
 		}
 		cfg.PublicURL = u
 	}
@@ -116,15 +115,15 @@ func serve(ctx context.Context, env *cmdEnv, args []string) error {
 	}
 	svc := core.New(bdb)
 
-	ln, err := net.Listen("tcp", *addr)
+	ln, err := net.Listen("tcp", f.addr)
 	if err != nil {
-		return fmt.Errorf("listen on %s: %v", *addr, err)
+		return fmt.Errorf("listen on %s: %v", f.addr, err)
 	}
 	base := "http://" + ln.Addr().String()
 	if cfg.PublicURL != nil {
 		base = cfg.PublicURL.String()
 	}
-	if *demo {
+	if f.demo {
 		data, err := svc.SeedDemo(ctx)
 		if err != nil {
 			ln.Close()
