@@ -97,7 +97,7 @@ func (s *Service) ListCallsPage(ctx context.Context, a Actor, f CallFilter, offs
 	if int64(offset) >= total {
 		return []*Call{}, total, nil
 	}
-	rows, err := db.ListCalls(ctx, s.db, s.prep, a.scope(), df, db.Page{Order: callOrders(nil), Offset: offset, Limit: limit})
+	rows, err := db.ListCalls(ctx, s.db, s.prep, a.scope(), df, db.Page{Order: defaultCallOrder, Offset: offset, Limit: limit})
 	if err != nil {
 		return nil, 0, errInternal(err)
 	}

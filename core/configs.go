@@ -113,7 +113,7 @@ func (s *Service) ListConfigsPage(ctx context.Context, a Actor, f ConfigFilter, 
 		return []*Config{}, total, nil
 	}
 	rows, err := db.ListConfigs(ctx, s.db, s.prep, a.scope(), df, db.Page{
-		Order:  configOrders(nil),
+		Order:  defaultConfigOrder,
 		Offset: offset,
 		Limit:  limit,
 	})

@@ -3,6 +3,7 @@ package core_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -308,26 +309,56 @@ func walk(t *testing.T, svc *core.Service, a core.Actor, f core.ConfigFilter, o 
 
 func ptr[T any](v T) *T { return &v }
 
-// Past the prepared-statement cap, list shapes still work, sent as text.
+// Past the prepared-statement cap, list shapes still work, sent as text:
+// every order of distinct fields (78 with directions) under every
+// combination of filters (8), 624 shapes.
 func TestManyListShapes(t *testing.T) {
 	dbtest.EachDB(t, func(t *testing.T, bdb *bun.DB) {
 		w := coretest.Build(t, bdb)
 		staff := w.Actor(t, coretest.Staff)
 		fields := []core.OrderField{core.OrderCreated, core.OrderModified, core.OrderCallName}
-		n := 0
-		for _, f1 := range fields {
-			for _, f2 := range fields {
-				for _, f3 := range fields {
-					for dirs := range 8 {
-						order := []core.OrderBy{{Field: f1, Desc: dirs&1 != 0}, {Field: f2, Desc: dirs&2 != 0}, {Field: f3, Desc: dirs&4 != 0}}
-						c, err := w.Svc.ConfigsConnection(context.Background(), staff, core.ConfigFilter{}, order, core.PageArgs{First: ptr(1)})
-						if err != nil || len(c.Edges) != 1 || !c.HasNextPage {
-							t.Fatalf("shape %d: %+v %v", n, c, err)
-						}
-						n++
+		var orders [][]core.OrderBy
+		var extend func(prefix []core.OrderBy)
+		extend = func(prefix []core.OrderBy) {
+			if len(prefix) > 0 {
+				orders = append(orders, prefix)
+			}
+		next:
+			for _, f := range fields {
+				for _, o := range prefix {
+					if o.Field == f {
+						continue next
 					}
 				}
+				for _, desc := range []bool{false, true} {
+					extend(append(slices.Clone(prefix), core.OrderBy{Field: f, Desc: desc}))
+				}
 			}
+		}
+		extend(nil)
+		active, no := core.CallStateActive, false
+		n := 0
+		for _, order := range orders {
+			for filters := range 8 {
+				var f core.ConfigFilter
+				if filters&1 != 0 {
+					f.CallUUID = &w.Call
+				}
+				if filters&2 != 0 {
+					f.CallState = active
+				}
+				if filters&4 != 0 {
+					f.AutoReassign = &no
+				}
+				c, err := w.Svc.ConfigsConnection(context.Background(), staff, f, order, core.PageArgs{First: ptr(1)})
+				if err != nil || len(c.Edges) != 1 || (filters == 0 && !c.HasNextPage) {
+					t.Fatalf("shape %d (%v, %+v): %+v %v", n, order, f, c, err)
+				}
+				n++
+			}
+		}
+		if n != 624 {
+			t.Fatalf("%d shapes", n)
 		}
 	})
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"time"
 
@@ -54,43 +55,64 @@ type OrderBy struct {
 // defaultOrder is REST's fixed order, and GraphQL's when none is asked for.
 var defaultOrder = []OrderBy{{Field: OrderCreated, Desc: true}}
 
-// configOrders turns a requested order into columns, ending in the id so the
-// order is total: ties never make a row appear on two pages or none.
-func configOrders(in []OrderBy) []db.Order {
+// The fields each list may be ordered by, and the column of each.
+var (
+	configOrderColumns = map[OrderField]string{
+		OrderCreated:  db.OrderConfigCreated,
+		OrderModified: db.OrderConfigModified,
+		OrderCallName: db.OrderConfigCallName,
+	}
+	callOrderColumns = map[OrderField]string{
+		OrderCreated:  db.OrderCallCreated,
+		OrderModified: db.OrderCallModified,
+		OrderCallName: db.OrderCallName,
+	}
+)
+
+// FieldOrderBy names the order argument in field errors.
+const FieldOrderBy = "order_by"
+
+// orderColumns turns a requested order into columns, ending in the tie
+// breaker so the order is total: ties never make a row appear on two pages
+// or none. A field may appear once, so a list is at most as long as the
+// fields there are: a longer one could only repeat keys, and the keyset
+// condition grows with the square of its length.
+func orderColumns(in []OrderBy, columns map[OrderField]string, tieBreaker string) ([]db.Order, error) {
 	if len(in) == 0 {
 		in = defaultOrder
 	}
-	out := make([]db.Order, 0, len(in)+1)
-	for _, o := range in {
-		col := map[OrderField]string{
-			OrderCreated:  db.OrderConfigCreated,
-			OrderModified: db.OrderConfigModified,
-			OrderCallName: db.OrderConfigCallName,
-		}[o.Field]
-		if col != "" {
-			out = append(out, db.Order{Column: col, Desc: o.Desc})
-		}
+	if len(in) > len(columns) {
+		return nil, errInvalidField(FieldOrderBy, fmt.Sprintf("Ensure this field has no more than %d elements.", len(columns)))
 	}
-	return append(out, db.Order{Column: db.OrderConfigID})
+	out := make([]db.Order, 0, len(in)+1)
+	for i, o := range in {
+		col, ok := columns[o.Field]
+		if !ok {
+			return nil, errInvalidField(FieldOrderBy, quote(string(o.Field))+" is not a valid choice.")
+		}
+		for _, prev := range in[:i] {
+			if prev.Field == o.Field {
+				return nil, errInvalidField(FieldOrderBy, "Each field may appear only once.")
+			}
+		}
+		out = append(out, db.Order{Column: col, Desc: o.Desc})
+	}
+	return append(out, db.Order{Column: tieBreaker}), nil
 }
 
-func callOrders(in []OrderBy) []db.Order {
-	if len(in) == 0 {
-		in = defaultOrder
-	}
-	out := make([]db.Order, 0, len(in)+1)
-	for _, o := range in {
-		col := map[OrderField]string{
-			OrderCreated:  db.OrderCallCreated,
-			OrderModified: db.OrderCallModified,
-			OrderCallName: db.OrderCallName,
-		}[o.Field]
-		if col != "" {
-			out = append(out, db.Order{Column: col, Desc: o.Desc})
-		}
-	}
-	return append(out, db.Order{Column: db.OrderCallID})
+func configOrders(in []OrderBy) ([]db.Order, error) {
+	return orderColumns(in, configOrderColumns, db.OrderConfigID)
 }
+
+func callOrders(in []OrderBy) ([]db.Order, error) {
+	return orderColumns(in, callOrderColumns, db.OrderCallID)
+}
+
+// The page-number listings of REST always use the default order.
+var (
+	defaultConfigOrder, _ = configOrders(nil)
+	defaultCallOrder, _   = callOrders(nil)
+)
 
 // signature identifies an order inside a cursor, so that a cursor from one
 // order is refused by another instead of silently skipping rows.
@@ -119,8 +141,17 @@ func encodeCursor(order []db.Order, values []any) string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
+// MaxCursorLength bounds a cursor before it is decoded. The longest this
+// server makes holds a signature, two times, an id and a call name of 150
+// characters escaped by JSON at up to 6 bytes each: about 1,400 characters
+// once in base64.
+const MaxCursorLength = 2048
+
 func decodeCursor(order []db.Order, cursor string, field string) ([]any, error) {
 	bad := errInvalidField(field, MsgInvalidCursor)
+	if len(cursor) > MaxCursorLength {
+		return nil, bad
+	}
 	raw, err := base64.RawURLEncoding.DecodeString(cursor)
 	if err != nil {
 		return nil, bad
@@ -250,7 +281,10 @@ func (s *Service) ConfigsConnection(ctx context.Context, a Actor, f ConfigFilter
 	if err != nil {
 		return nil, err
 	}
-	cols := configOrders(order)
+	cols, err := configOrders(order)
+	if err != nil {
+		return nil, err
+	}
 	return connect(ctx, cols, args,
 		func(ctx context.Context, p db.Page) ([]db.ConfigRow, error) {
 			return db.ListConfigs(ctx, s.db, s.prep, a.scope(), df, p)
@@ -283,7 +317,10 @@ func (s *Service) CallsConnection(ctx context.Context, a Actor, f CallFilter, or
 	if err != nil {
 		return nil, err
 	}
-	cols := callOrders(order)
+	cols, err := callOrders(order)
+	if err != nil {
+		return nil, err
+	}
 	return connect(ctx, cols, args,
 		func(ctx context.Context, p db.Page) ([]db.CallRow, error) {
 			return db.ListCalls(ctx, s.db, s.prep, a.scope(), df, p)

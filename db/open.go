@@ -55,7 +55,7 @@ func Open(ctx context.Context, rawURL string, opts Options) (*bun.DB, error) {
 			pgdriver.WithDialTimeout(opts.Timeout),
 			pgdriver.WithApplicationName("callcfg"),
 		)
-		sqldb := sql.OpenDB(connector)
+		sqldb := sql.OpenDB(guardedConnector{connector})
 		// A few connections per core keep the database busy; more only
 		// queue on its locks and processes (measured: 8 beat 20 on 2 cores
 		// for both reads and hot-row updates).

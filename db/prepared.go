@@ -64,6 +64,9 @@ func (p *Prepared) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
 
 // queryRow runs a prepared statement, counted like bun's statements.
 func (p *Prepared) queryRow(ctx context.Context, query string, args []any, dest ...any) error {
+	if len(args) > MaxParameters {
+		return ErrTooManyParameters
+	}
 	s, err := p.stmt(ctx, query)
 	if err != nil {
 		return err

@@ -3,6 +3,8 @@ package db
 import (
 	"context"
 	"database/sql"
+	"errors"
+	"math"
 	"strconv"
 	"strings"
 
@@ -295,8 +297,21 @@ func (p Page) write(s *sqlText) {
 	}
 }
 
+// MaxParameters is the most bind parameters a statement may carry. The
+// protocol counts them in 16 bits and pgdriver reads and writes that count
+// as a signed int16, so a statement with more would put the connection out
+// of step with the server. The core's bounds keep every statement far below
+// it; this is the last line, in the one place statements are sent.
+const MaxParameters = math.MaxInt16
+
+// ErrTooManyParameters refuses a statement before it is sent.
+var ErrTooManyParameters = errors.New("db: statement has more bind parameters than the protocol allows")
+
 // query runs s as a prepared statement on PostgreSQL, through bun on SQLite.
 func query(ctx context.Context, bdb *bun.DB, p *Prepared, s *sqlText) (*sql.Rows, error) {
+	if len(s.args) > MaxParameters {
+		return nil, ErrTooManyParameters
+	}
 	if p == nil {
 		return bdb.QueryContext(ctx, s.String(), s.args...)
 	}

@@ -23,6 +23,7 @@ FUZZTIMEOUT=${FUZZTIMEOUT:-30m}
 
 # package and target, from the bytes of a body up to whole requests.
 targets=(
+  ./core        FuzzConnectionArgs
   ./rest        FuzzDecodePyJSON
   ./rest        FuzzCoerce
   ./rest        FuzzParseUUID
