@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/callcfg/callcfg/db"
 )
 
 // Kind says what went wrong, so that each face can pick its status code or
@@ -157,7 +159,7 @@ func errInternal(err error) error {
 		// the answer, and it is no bug.
 		return &Error{Kind: KindUnavailable, Message: "The request was canceled.", cause: err}
 	}
-	if isUnavailable(err) {
+	if db.Unavailable(err) {
 		return &Error{Kind: KindUnavailable, Message: MsgUnavailable, cause: err}
 	}
 	return &Error{Kind: KindInternal, Message: MsgServerError, cause: err}

@@ -114,12 +114,12 @@ func TokenByHash(ctx context.Context, bdb *bun.DB, p *Prepared, keyHash string) 
 	var expires, revoked, lastUsed sql.NullTime
 	dest := []any{&u.ID, &u.UUID, &u.Username, &u.Email, &u.IsStaff, &u.IsSupport, &u.IsActive, &u.Created,
 		&row.TokenID, &expires, &revoked, &lastUsed}
-	var err error
-	if p != nil {
-		err = p.queryRow(ctx, tokenQuery+"$1", []any{keyHash}, dest...)
-	} else {
-		err = bdb.QueryRowContext(ctx, tokenQuery+"?", keyHash).Scan(dest...)
-	}
+	_, err := retryRead(ctx, bdb, func() (struct{}, error) {
+		if p != nil {
+			return struct{}{}, p.queryRow(ctx, tokenQuery+"$1", []any{keyHash}, dest...)
+		}
+		return struct{}{}, bdb.QueryRowContext(ctx, tokenQuery+"?", keyHash).Scan(dest...)
+	})
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}

@@ -200,21 +200,24 @@ func CallsByIDs(ctx context.Context, bdb *bun.DB, ids []int64, scope Scope) ([]C
 	return collect(ctx, bdb, nil, s, callDest)
 }
 
-// collect runs s and scans every row.
+// collect runs s and scans every row, trying once more if the connection
+// was lost on the way.
 func collect[T any](ctx context.Context, bdb *bun.DB, p *Prepared, s *sqlText, dest func(*T) []any) ([]T, error) {
-	rows, err := query(ctx, bdb, p, s)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := []T{}
-	for rows.Next() {
-		out = append(out, *new(T))
-		if err := rows.Scan(dest(&out[len(out)-1])...); err != nil {
+	return retryRead(ctx, bdb, func() ([]T, error) {
+		rows, err := query(ctx, bdb, p, s)
+		if err != nil {
 			return nil, err
 		}
-	}
-	return out, rows.Err()
+		defer rows.Close()
+		out := []T{}
+		for rows.Next() {
+			out = append(out, *new(T))
+			if err := rows.Scan(dest(&out[len(out)-1])...); err != nil {
+				return nil, err
+			}
+		}
+		return out, rows.Err()
+	})
 }
 
 // first is the only row of a lookup by a unique key, or nil.
@@ -226,19 +229,21 @@ func first[T any](rows []T, err error) (*T, error) {
 }
 
 func count(ctx context.Context, bdb *bun.DB, p *Prepared, s *sqlText) (int64, error) {
-	rows, err := query(ctx, bdb, p, s)
-	if err != nil {
-		return 0, err
-	}
-	defer rows.Close()
-	var n int64
-	if rows.Next() {
-		err = rows.Scan(&n)
-	}
-	if err == nil {
-		err = rows.Err()
-	}
-	return n, err
+	return retryRead(ctx, bdb, func() (int64, error) {
+		rows, err := query(ctx, bdb, p, s)
+		if err != nil {
+			return 0, err
+		}
+		defer rows.Close()
+		var n int64
+		if rows.Next() {
+			err = rows.Scan(&n)
+		}
+		if err == nil {
+			err = rows.Err()
+		}
+		return n, err
+	})
 }
 
 // CountConfigs counts the configurations visible in scope. Every
