@@ -82,6 +82,10 @@ func withMigrationLock(ctx context.Context, bdb *bun.DB, m *migrate.Migrator, fn
 	return fn()
 }
 
+// lockWithRetry takes bun's lock row, waiting while another process holds
+// it. Any other failure (a read-only file, a database that refuses writes)
+// is returned at once, in its own words: bun calls every failure to insert
+// the row "already locked".
 func lockWithRetry(ctx context.Context, m *migrate.Migrator, stale bool) error {
 	if stale {
 		if err := m.Lock(ctx); err == nil {
@@ -95,6 +99,12 @@ func lockWithRetry(ctx context.Context, m *migrate.Migrator, stale bool) error {
 		if err == nil {
 			return nil
 		}
+		if !IsUniqueViolation(err) {
+			if cause := errors.Unwrap(err); cause != nil {
+				err = cause
+			}
+			return fmt.Errorf("cannot take the migration lock: %w", err)
+		}
 		if time.Now().After(deadline) {
 			return errors.New("migrations are locked by another process (bun_migration_locks); if none is running, delete its row")
 		}
@@ -104,6 +114,30 @@ func lockWithRetry(ctx context.Context, m *migrate.Migrator, stale bool) error {
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
+}
+
+// HasData reports whether the database holds anything a rollback would
+// destroy: an organisation, a call or a user. Without applied migrations
+// it holds none of their tables.
+func HasData(ctx context.Context, bdb *bun.DB) (bool, error) {
+	if pending, err := Pending(ctx, bdb); err != nil || pending == len(mustMigrations(bdb)) {
+		return false, err
+	}
+	for _, table := range []string{"organisations", "calls", "users"} {
+		exists, err := bdb.NewSelect().Table(table).Limit(1).Exists(ctx)
+		if err != nil || exists {
+			return exists, err
+		}
+	}
+	return false, nil
+}
+
+func mustMigrations(bdb *bun.DB) []migrate.Migration {
+	ms, err := migrations(bdb)
+	if err != nil {
+		return nil
+	}
+	return ms.Sorted()
 }
 
 // Migrate applies every pending migration and returns their names.

@@ -19,10 +19,15 @@ func Healthz() http.Handler {
 	})
 }
 
-// Readyz says whether this replica should get traffic: the database answers
-// within timeout and every migration this binary knows is applied.
-func Readyz(bdb *bun.DB, timeout time.Duration) http.Handler {
+// Readyz says whether this replica should get traffic: it is not draining
+// (shutting down), the database answers within timeout and every migration
+// this binary knows is applied.
+func Readyz(bdb *bun.DB, timeout time.Duration, draining func() bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if draining != nil && draining() {
+			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "reason": "shutting down"})
+			return
+		}
 		ctx, cancel := context.WithTimeout(r.Context(), timeout)
 		defer cancel()
 		if err := db.Ready(ctx, bdb); err != nil {

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -123,7 +124,8 @@ func TestCORS(t *testing.T) {
 
 func TestReadyz(t *testing.T) {
 	dbtest.EachDB(t, func(t *testing.T, bdb *bun.DB) {
-		h := ops.Readyz(bdb, 2*time.Second)
+		var draining atomic.Bool
+		h := ops.Readyz(bdb, 2*time.Second, draining.Load)
 		get := func() int {
 			rec := httptest.NewRecorder()
 			h.ServeHTTP(rec, httptest.NewRequest("GET", "/readyz", nil))
@@ -132,6 +134,11 @@ func TestReadyz(t *testing.T) {
 		if got := get(); got != 200 {
 			t.Fatalf("migrated: %d", got)
 		}
+		draining.Store(true)
+		if got := get(); got != 503 {
+			t.Fatalf("draining: %d", got)
+		}
+		draining.Store(false)
 		if _, err := db.Rollback(context.Background(), bdb); err != nil {
 			t.Fatal(err)
 		}
@@ -139,4 +146,41 @@ func TestReadyz(t *testing.T) {
 			t.Fatalf("rolled back: %d", got)
 		}
 	})
+}
+
+func TestAllowedHosts(t *testing.T) {
+	ok := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })
+	cases := []struct {
+		name, allowed, host, path string
+		want                      int
+	}{
+		{"none set allows any", "", "evil.example", "/api/", 204},
+		{"exact host", "api.example.org", "api.example.org", "/api/", 204},
+		{"exact host with a port", "api.example.org", "api.example.org:8443", "/graphql", 204},
+		{"case does not matter", "API.example.org", "api.EXAMPLE.org", "/api/", 204},
+		{"another host", "api.example.org", "evil.example", "/api/", 400},
+		{"a suffix is not a subdomain", "api.example.org", "xapi.example.org", "/api/", 400},
+		{"leading dot: the domain", ".example.org", "example.org", "/api/", 204},
+		{"leading dot: a subdomain", ".example.org", "a.b.example.org", "/api/", 204},
+		{"leading dot: not a lookalike", ".example.org", "badexample.org", "/api/", 400},
+		{"star", "*", "anything", "/api/", 204},
+		{"one of several", "a.example, b.example", "b.example", "/api/", 204},
+		{"IPv6 literal", "[::1]", "[::1]:8080", "/api/", 204},
+		{"probes answer any host", "api.example.org", "10.0.0.7:8080", "/readyz", 204},
+		{"healthz too", "api.example.org", "10.0.0.7:8080", "/healthz", 204},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			req := httptest.NewRequest("GET", c.path, nil)
+			req.Host = c.host
+			rec := httptest.NewRecorder()
+			ops.AllowedHosts(ops.ParseHosts(c.allowed), ok).ServeHTTP(rec, req)
+			if rec.Code != c.want {
+				t.Fatalf("Host %q with %q: %d, want %d", c.host, c.allowed, rec.Code, c.want)
+			}
+			if c.want == 400 && !strings.Contains(rec.Body.String(), `"detail"`) {
+				t.Fatalf("body: %s", rec.Body.String())
+			}
+		})
+	}
 }

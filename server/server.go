@@ -38,6 +38,12 @@ type Config struct {
 	RequestTimeout time.Duration
 	// CORSOrigins may call the API from a browser on another origin.
 	CORSOrigins []string
+	// AllowedHosts are the Host header values answered; others get 400.
+	// Empty allows any.
+	AllowedHosts []string
+	// Draining, when it reports true, makes /readyz answer 503 so that a
+	// load balancer stops routing here before the listener closes.
+	Draining func() bool
 	// Observer logs and counts requests; New makes one when nil.
 	Observer *ops.Observer
 }
@@ -63,7 +69,7 @@ func New(svc *core.Service, cfg Config) http.Handler {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /healthz", ops.Healthz())
-	mux.Handle("GET /readyz", ops.Readyz(svc.DB(), cfg.RequestTimeout))
+	mux.Handle("GET /readyz", ops.Readyz(svc.DB(), cfg.RequestTimeout, cfg.Draining))
 	mux.Handle("GET /metrics", cfg.Observer.MetricsHandler())
 	restHandler := rest.New(svc, rest.Options{PublicURL: cfg.PublicURL, MaxBodyBytes: cfg.MaxBodyBytes, Logger: cfg.Logger})
 	mux.Handle("/api/", restHandler)
@@ -87,7 +93,7 @@ func New(svc *core.Service, cfg Config) http.Handler {
 	}
 	// The observer wraps the mux directly: ServeMux names the matched route
 	// on the very request it is handed, which the observer then reads.
-	return deadline(cfg.RequestTimeout, ops.CORS(cfg.CORSOrigins, cfg.Observer.Middleware(mux)))
+	return deadline(cfg.RequestTimeout, ops.CORS(cfg.CORSOrigins, cfg.Observer.Middleware(ops.AllowedHosts(cfg.AllowedHosts, mux))))
 }
 
 // deadline bounds each request's context, and so every database call made

@@ -21,6 +21,8 @@ import (
 type cmdEnv struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
+	// hurry ends serve's drain early (a second signal).
+	hurry context.Context
 }
 
 type command func(ctx context.Context, env *cmdEnv, args []string) error
@@ -110,6 +112,7 @@ func withService(ctx context.Context, dbURL string, fn func(*core.Service) error
 func migrateCmd(ctx context.Context, env *cmdEnv, args []string) error {
 	fs, dbURL := newFlags(env, "migrate")
 	action := fs.String("action", "", "up, down or status")
+	yes := fs.Bool("yes", false, "down: roll back even though the database holds data, which the rollback destroys")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -131,6 +134,15 @@ func migrateCmd(ctx context.Context, env *cmdEnv, args []string) error {
 			fmt.Fprintln(env.stdout, "applied", n)
 		}
 	case "down":
+		if !*yes {
+			full, err := db.HasData(ctx, bdb)
+			if err != nil {
+				return err
+			}
+			if full {
+				return usageError{"migrate down: the database holds data, and rolling back destroys it; run again with --yes to do so"}
+			}
+		}
 		names, err := db.Rollback(ctx, bdb)
 		if err != nil {
 			return err

@@ -21,7 +21,7 @@ const usage = `callcfg: call assignment configurations over REST and GraphQL
 
 Usage:
   callcfg serve [--addr HOST:PORT] [--public-url URL] [--demo]
-  callcfg migrate up|down|status
+  callcfg migrate up|down [--yes]|status
   callcfg user create --username U [--email E] [--staff] [--support] [--password-stdin]
   callcfg token create --username U [--ttl DURATION]
   callcfg token revoke --username U
@@ -42,14 +42,30 @@ type usageError struct{ msg string }
 
 func (e usageError) Error() string { return e.msg }
 
+// main stops on the first SIGINT or SIGTERM, gracefully (serve drains and
+// finishes requests in flight), and cuts the drain short on a second one.
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	os.Exit(run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+	ctx, stop := context.WithCancel(context.Background())
+	hurry, hurryNow := context.WithCancel(context.Background())
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-sigs
+		stop()
+		<-sigs
+		hurryNow()
+	}()
+	os.Exit(runWith(ctx, hurry, os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	err := dispatch(ctx, args, stdin, stdout, stderr)
+	return runWith(ctx, context.Background(), args, stdin, stdout, stderr)
+}
+
+// runWith runs one command; ctx ends it gracefully, hurry (once ctx has
+// ended) cuts serve's drain short.
+func runWith(ctx, hurry context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	err := dispatch(ctx, hurry, args, stdin, stdout, stderr)
 	if err == nil {
 		return 0
 	}
@@ -61,7 +77,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	return 1
 }
 
-func dispatch(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+func dispatch(ctx, hurry context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		fmt.Fprint(stdout, usage)
 		if len(args) == 0 {
@@ -69,7 +85,7 @@ func dispatch(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		}
 		return nil
 	}
-	env := &cmdEnv{stdin: stdin, stdout: stdout, stderr: stderr}
+	env := &cmdEnv{stdin: stdin, stdout: stdout, stderr: stderr, hurry: hurry}
 	cmd, rest := args[0], args[1:]
 	if cmd == "serve" {
 		return serve(ctx, env, rest)

@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -53,10 +54,11 @@ func envInt(name string, def int) int {
 // serveFlags are the settings of serve that are not the handler's.
 type serveFlags struct {
 	addr, publicURL, adminAddr, logFormat, logLevel, cors string
+	allowedHosts                                          string
 	demo                                                  bool
 	dbMaxConns                                            int
 	readHeaderTimeout, readTimeout, writeTimeout          time.Duration
-	idleTimeout, shutdownTimeout                          time.Duration
+	idleTimeout, shutdownTimeout, drainDelay              time.Duration
 }
 
 func serve(ctx context.Context, env *cmdEnv, args []string) error {
@@ -83,11 +85,14 @@ func serve(ctx context.Context, env *cmdEnv, args []string) error {
 	fs.DurationVar(&f.readTimeout, "read-timeout", envDuration("READ_TIMEOUT", 30*time.Second), "(env READ_TIMEOUT)")
 	fs.DurationVar(&f.writeTimeout, "write-timeout", envDuration("WRITE_TIMEOUT", 60*time.Second), "(env WRITE_TIMEOUT)")
 	fs.DurationVar(&f.idleTimeout, "idle-timeout", envDuration("IDLE_TIMEOUT", 120*time.Second), "keep-alive idle timeout (env IDLE_TIMEOUT)")
+	fs.DurationVar(&f.drainDelay, "drain-delay", envDuration("DRAIN_DELAY", 5*time.Second), "on SIGTERM, how long /readyz says 503 while requests are still served, so a load balancer stops sending them before the listener closes (env DRAIN_DELAY)")
+	fs.StringVar(&f.allowedHosts, "allowed-hosts", os.Getenv("ALLOWED_HOSTS"), "comma-separated Host header values to answer (as Django's ALLOWED_HOSTS: a leading dot matches subdomains, * any); others get 400. Empty: any (env ALLOWED_HOSTS)")
 	fs.DurationVar(&f.shutdownTimeout, "shutdown-timeout", envDuration("SHUTDOWN_TIMEOUT", 20*time.Second), "time given to requests in flight on SIGTERM (env SHUTDOWN_TIMEOUT)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	cfg.CORSOrigins = ops.ParseOrigins(f.cors)
+	cfg.AllowedHosts = ops.ParseHosts(f.allowedHosts)
 	if f.publicURL != "" {
 		u, err := url.Parse(f.publicURL)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -133,6 +138,11 @@ func serve(ctx context.Context, env *cmdEnv, args []string) error {
 	}
 
 	cfg.Observer = ops.NewObserver(logger, bdb)
+	var draining atomic.Bool
+	cfg.Draining = draining.Load
+	if cfg.PublicURL == nil && len(cfg.AllowedHosts) == 0 {
+		logger.Warn("neither --public-url nor --allowed-hosts is set: absolute links take their host from each request's Host header")
+	}
 	srv := &http.Server{
 		Handler:           server.New(svc, cfg),
 		ReadHeaderTimeout: f.readHeaderTimeout,
@@ -157,6 +167,16 @@ func serve(ctx context.Context, env *cmdEnv, args []string) error {
 	case err := <-errc:
 		return err
 	case <-ctx.Done():
+	}
+	// Readiness fails first and the listener stays open for a while, so a
+	// load balancer stops routing here before connections are refused.
+	draining.Store(true)
+	logger.Info("draining: /readyz answers 503", "for", f.drainDelay)
+	select {
+	case err := <-errc:
+		return err
+	case <-time.After(f.drainDelay):
+	case <-env.hurry.Done():
 	}
 	logger.Info("shutting down: finishing requests in flight")
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), f.shutdownTimeout)

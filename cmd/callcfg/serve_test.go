@@ -22,7 +22,7 @@ func TestServeDemo(t *testing.T) {
 			var out, errb opstest.Buffer
 			done := make(chan int, 1)
 			go func() {
-				done <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--demo", "--database-url", url}, strings.NewReader(""), &out, &errb)
+				done <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--demo", "--drain-delay", "0", "--database-url", url}, strings.NewReader(""), &out, &errb)
 			}()
 			addr := waitFor(t, &errb, regexp.MustCompile(`listening addr=(\S+)`))
 			key := waitFor(t, &out, regexp.MustCompile(`admin\s+([0-9a-f]{40})`))
@@ -67,4 +67,53 @@ func waitFor(t *testing.T, b *opstest.Buffer, re *regexp.Regexp) string {
 	}
 	t.Fatalf("no %s in %q", re, b.String())
 	return ""
+}
+
+// On SIGTERM the replica drains: /readyz says 503 at once while the
+// listener still answers, so a load balancer stops routing here before
+// connections are refused; then the process exits cleanly.
+func TestServeDrainsBeforeClosing(t *testing.T) {
+	url := dbtest.NewURL(t, "sqlite")
+	ctx, cancel := context.WithCancel(context.Background())
+	hurry, hurryNow := context.WithCancel(context.Background())
+	var out, errb opstest.Buffer
+	done := make(chan int, 1)
+	go func() {
+		done <- runWith(ctx, hurry, []string{"serve", "--addr", "127.0.0.1:0", "--drain-delay", "1h", "--database-url", url}, strings.NewReader(""), &out, &errb)
+	}()
+	addr := waitFor(t, &errb, regexp.MustCompile(`listening addr=(\S+)`))
+	status := func(path string) int {
+		t.Helper()
+		resp, err := http.Get("http://" + addr + path)
+		if err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if got := status("/readyz"); got != 200 {
+		t.Fatalf("readyz before: %d", got)
+	}
+	cancel() // what SIGTERM does
+	waitFor(t, &errb, regexp.MustCompile(`(draining)`))
+	if got := status("/readyz"); got != 503 {
+		t.Fatalf("readyz while draining: %d", got)
+	}
+	if got := status("/healthz"); got != 200 {
+		t.Fatalf("healthz while draining: %d", got)
+	}
+	select {
+	case code := <-done:
+		t.Fatalf("serve exited (%d) before its drain delay", code)
+	default:
+	}
+	hurryNow() // what a second SIGTERM does
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Fatalf("serve exited %d: %s", code, errb.String())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("a second signal did not cut the drain short")
+	}
 }
