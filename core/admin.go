@@ -2,8 +2,6 @@ package core
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"strconv"
 	"strings"
 	"time"
@@ -54,7 +52,7 @@ func (s *Service) CreateUser(ctx context.Context, in NewUser) (*db.User, error) 
 		}
 		u.PasswordHash = h
 	}
-	if _, err := s.db.NewInsert().Model(u).Exec(ctx); err != nil {
+	if err := s.store.InsertUser(ctx, u); err != nil {
 		if db.IsUniqueViolation(err) {
 			return nil, errInvalidField("username", "A user with that username already exists.")
 		}
@@ -64,13 +62,12 @@ func (s *Service) CreateUser(ctx context.Context, in NewUser) (*db.User, error) 
 }
 
 func (s *Service) userByName(ctx context.Context, username string) (*db.User, error) {
-	u := new(db.User)
-	err := s.db.NewSelect().Model(u).Where("username = ?", username).Limit(1).Scan(ctx)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, errNotFound("No user named " + quote(username) + ".")
-	}
+	u, err := s.store.UserByName(ctx, username)
 	if err != nil {
 		return nil, errInternal(err)
+	}
+	if u == nil {
+		return nil, errNotFound("No user named " + quote(username) + ".")
 	}
 	return u, nil
 }
@@ -98,12 +95,10 @@ func (s *Service) RevokeTokens(ctx context.Context, username string) (int64, err
 	if err != nil {
 		return 0, err
 	}
-	res, err := s.db.NewUpdate().Table("api_tokens").Set("revoked = ?", db.Now()).
-		Where("user_id = ? AND revoked IS NULL", u.ID).Exec(ctx)
+	n, err := s.store.RevokeUserTokens(ctx, u.ID, db.Now())
 	if err != nil {
 		return 0, errInternal(err)
 	}
-	n, _ := res.RowsAffected()
 	return n, nil
 }
 
@@ -124,7 +119,7 @@ func (s *Service) CreateOrg(ctx context.Context, name string) (*db.Organisation,
 	}
 	now := db.Now()
 	o := &db.Organisation{UUID: uuid.New(), Name: name, Created: now, Modified: now}
-	if _, err := s.db.NewInsert().Model(o).Exec(ctx); err != nil {
+	if err := s.store.InsertOrg(ctx, o); err != nil {
 		return nil, errInternal(err)
 	}
 	return o, nil
@@ -155,20 +150,20 @@ func validateCall(in *NewCall) FieldErrors {
 
 func (s *Service) CreateCall(ctx context.Context, in NewCall) (*db.Call, error) {
 	fe := validateCall(&in)
-	org := new(db.Organisation)
-	err := s.db.NewSelect().Model(org).Where("uuid = ?", in.OrgUUID).Limit(1).Scan(ctx)
-	if errors.Is(err, sql.ErrNoRows) {
-		fe.Add("organisation", "No organisation with uuid "+in.OrgUUID.String()+".")
-	} else if err != nil {
+	orgID, found, err := s.store.OrgIDByUUID(ctx, in.OrgUUID)
+	if err != nil {
 		return nil, errInternal(err)
+	}
+	if !found {
+		fe.Add("organisation", "No organisation with uuid "+in.OrgUUID.String()+".")
 	}
 	if len(fe) > 0 {
 		return nil, errInvalid(fe)
 	}
 	now := db.Now()
-	c := &db.Call{UUID: uuid.New(), OrganisationID: org.ID, Name: in.Name, Description: in.Description,
+	c := &db.Call{UUID: uuid.New(), OrganisationID: orgID, Name: in.Name, Description: in.Description,
 		State: in.State, Created: now, Modified: now}
-	if _, err := s.db.NewInsert().Model(c).Exec(ctx); err != nil {
+	if err := s.store.InsertCall(ctx, c); err != nil {
 		return nil, errInternal(err)
 	}
 	return c, nil
@@ -176,11 +171,11 @@ func (s *Service) CreateCall(ctx context.Context, in NewCall) (*db.Call, error) 
 
 // DeleteCall deletes a call; its configuration and role grants go with it.
 func (s *Service) DeleteCall(ctx context.Context, id uuid.UUID) error {
-	res, err := s.db.NewDelete().TableExpr("calls").Where("uuid = ?", id).Exec(ctx)
+	deleted, err := s.store.DeleteCall(ctx, id)
 	if err != nil {
 		return errInternal(err)
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
+	if !deleted {
 		return errNotFound(MsgCallNotFound)
 	}
 	return nil
@@ -194,7 +189,7 @@ type Grant struct {
 	Role     string
 }
 
-func (s *Service) grantTarget(ctx context.Context, g Grant) (*db.User, int64, error) {
+func (s *Service) grantTarget(ctx context.Context, g Grant) (*db.User, db.RoleTarget, error) {
 	fe := FieldErrors{}
 	switch {
 	case (g.CallUUID == nil) == (g.OrgUUID == nil):
@@ -205,32 +200,28 @@ func (s *Service) grantTarget(ctx context.Context, g Grant) (*db.User, int64, er
 		fe.Add("role", "On an organisation the role is call_organizer.")
 	}
 	if len(fe) > 0 {
-		return nil, 0, errInvalid(fe)
+		return nil, db.RoleTarget{}, errInvalid(fe)
 	}
 	u, err := s.userByName(ctx, g.Username)
 	if err != nil {
-		return nil, 0, err
+		return nil, db.RoleTarget{}, err
 	}
-	var target struct {
-		ID int64 `bun:"id"`
-	}
-	q := s.db.NewSelect().Column("id")
+	var t db.RoleTarget
+	var found bool
 	if g.CallUUID != nil {
-		q = q.Table("calls").Where("uuid = ?", *g.CallUUID)
+		t.CallID, found, err = s.store.CallIDByUUID(ctx, *g.CallUUID)
 	} else {
-		q = q.Table("organisations").Where("uuid = ?", *g.OrgUUID)
+		t.OrgID, found, err = s.store.OrgIDByUUID(ctx, *g.OrgUUID)
 	}
-	err = q.Limit(1).Scan(ctx, &target)
-	if errors.Is(err, sql.ErrNoRows) {
-		if g.CallUUID != nil {
-			return nil, 0, errNotFound(MsgCallNotFound)
-		}
-		return nil, 0, errNotFound("No organisation with uuid " + g.OrgUUID.String() + ".")
+	switch {
+	case err != nil:
+		return nil, t, errInternal(err)
+	case !found && g.CallUUID != nil:
+		return nil, t, errNotFound(MsgCallNotFound)
+	case !found:
+		return nil, t, errNotFound("No organisation with uuid " + g.OrgUUID.String() + ".")
 	}
-	if err != nil {
-		return nil, 0, errInternal(err)
-	}
-	return u, target.ID, nil
+	return u, t, nil
 }
 
 // GrantRole gives a user a role; granting a role already held is no error.
@@ -239,13 +230,7 @@ func (s *Service) GrantRole(ctx context.Context, g Grant) error {
 	if err != nil {
 		return err
 	}
-	var model any
-	if g.CallUUID != nil {
-		model = &db.CallRole{UserID: u.ID, CallID: target, Role: g.Role, Created: db.Now()}
-	} else {
-		model = &db.OrgRole{UserID: u.ID, OrganisationID: target, Role: g.Role, Created: db.Now()}
-	}
-	if _, err := s.db.NewInsert().Model(model).On("CONFLICT DO NOTHING").Exec(ctx); err != nil {
+	if err := s.store.GrantRole(ctx, u.ID, target, g.Role, db.Now()); err != nil {
 		return errInternal(err)
 	}
 	return nil
@@ -257,18 +242,11 @@ func (s *Service) RevokeRole(ctx context.Context, g Grant) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	q := s.db.NewDelete().Where("user_id = ? AND role = ?", u.ID, g.Role)
-	if g.CallUUID != nil {
-		q = q.TableExpr("call_roles").Where("call_id = ?", target)
-	} else {
-		q = q.TableExpr("org_roles").Where("organisation_id = ?", target)
-	}
-	res, err := q.Exec(ctx)
+	held, err := s.store.RevokeRole(ctx, u.ID, target, g.Role)
 	if err != nil {
 		return false, errInternal(err)
 	}
-	n, _ := res.RowsAffected()
-	return n > 0, nil
+	return held, nil
 }
 
 // Me returns the actor's own user.

@@ -4,9 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
-	"database/sql"
 	"encoding/hex"
-	"errors"
 	"strings"
 	"sync"
 	"time"
@@ -73,7 +71,7 @@ func (s *Service) Authenticate(ctx context.Context, key string) (Actor, error) {
 	if key == "" {
 		return Actor{}, errUnauthenticated(MsgInvalidToken)
 	}
-	row, err := db.TokenByHash(ctx, s.db, s.prep, hashKey(key))
+	row, err := s.store.TokenByHash(ctx, hashKey(key))
 	if err != nil {
 		return Actor{}, errInternal(err)
 	}
@@ -86,7 +84,7 @@ func (s *Service) Authenticate(ctx context.Context, key string) (Actor, error) {
 	}
 	if row.LastUsed == nil || now.Sub(*row.LastUsed) > lastUsedResolution {
 		// Best effort: failing to note the use must not fail the request.
-		_, _ = s.db.NewUpdate().Table("api_tokens").Set("last_used = ?", now).Where("id = ?", row.TokenID).Exec(ctx)
+		_ = s.store.TouchToken(ctx, row.TokenID, now)
 	}
 	user := row.User
 	return Actor{User: &user}, nil
@@ -105,10 +103,12 @@ func (s *Service) Login(ctx context.Context, username, password string) (string,
 	if len(fe) > 0 {
 		return "", errInvalid(fe)
 	}
-	user := new(db.User)
-	err := s.db.NewSelect().Model(user).Where("username = ?", username).Limit(1).Scan(ctx)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+	user, err := s.store.UserByName(ctx, username)
+	if err != nil {
 		return "", errInternal(err)
+	}
+	if user == nil {
+		user = &db.User{}
 	}
 	if !checkPassword(user.PasswordHash, password) || !user.IsActive {
 		return "", errInvalidField(NonFieldErrors, MsgBadCredentials)
@@ -162,7 +162,7 @@ func (s *Service) issueToken(ctx context.Context, userID int64, ttl time.Duratio
 		exp := now.Add(ttl)
 		tok.Expires = &exp
 	}
-	if _, err := s.db.NewInsert().Model(tok).Exec(ctx); err != nil {
+	if err := s.store.InsertToken(ctx, tok); err != nil {
 		return "", err
 	}
 	return key, nil

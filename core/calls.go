@@ -62,7 +62,7 @@ func (s *Service) visibleCall(ctx context.Context, a Actor, id uuid.UUID) (*db.C
 	if err := a.require(); err != nil {
 		return nil, err
 	}
-	row, err := db.GetCall(ctx, s.db, s.prep, id, a.scope())
+	row, err := s.store.GetCall(ctx, id, a.scope())
 	if err != nil {
 		return nil, errInternal(err)
 	}
@@ -90,14 +90,14 @@ func (s *Service) ListCallsPage(ctx context.Context, a Actor, f CallFilter, offs
 	if err != nil {
 		return nil, 0, err
 	}
-	total, err := db.CountCalls(ctx, s.db, s.prep, a.scope(), df)
+	total, err := s.store.CountCalls(ctx, a.scope(), df)
 	if err != nil {
 		return nil, 0, errInternal(err)
 	}
 	if int64(offset) >= total {
 		return []*Call{}, total, nil
 	}
-	rows, err := db.ListCalls(ctx, s.db, s.prep, a.scope(), df, db.Page{Order: defaultCallOrder, Offset: offset, Limit: limit})
+	rows, err := s.store.ListCalls(ctx, a.scope(), df, db.Page{Order: defaultCallOrder, Offset: offset, Limit: limit})
 	if err != nil {
 		return nil, 0, errInternal(err)
 	}
@@ -116,7 +116,7 @@ func (s *Service) CountCalls(ctx context.Context, a Actor, f CallFilter) (int64,
 	if err != nil {
 		return 0, err
 	}
-	n, err := db.CountCalls(ctx, s.db, s.prep, a.scope(), df)
+	n, err := s.store.CountCalls(ctx, a.scope(), df)
 	if err != nil {
 		return 0, errInternal(err)
 	}
@@ -129,7 +129,7 @@ func (s *Service) CallsByIDs(ctx context.Context, a Actor, ids []int64) (map[int
 	if err := a.require(); err != nil {
 		return nil, err
 	}
-	rows, err := db.CallsByIDs(ctx, s.db, ids, a.scope())
+	rows, err := s.store.CallsByIDs(ctx, ids, a.scope())
 	if err != nil {
 		return nil, errInternal(err)
 	}

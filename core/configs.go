@@ -2,12 +2,9 @@ package core
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/uptrace/bun"
 
 	"github.com/callcfg/callcfg/db"
 )
@@ -85,7 +82,7 @@ func (s *Service) visibleConfig(ctx context.Context, a Actor, id uuid.UUID) (*db
 	if err := a.require(); err != nil {
 		return nil, err
 	}
-	row, err := db.GetConfig(ctx, s.db, s.prep, id, a.scope())
+	row, err := s.store.GetConfig(ctx, id, a.scope())
 	if err != nil {
 		return nil, errInternal(err)
 	}
@@ -105,14 +102,14 @@ func (s *Service) ListConfigsPage(ctx context.Context, a Actor, f ConfigFilter, 
 	if err != nil {
 		return nil, 0, err
 	}
-	total, err := db.CountConfigs(ctx, s.db, s.prep, a.scope(), df)
+	total, err := s.store.CountConfigs(ctx, a.scope(), df)
 	if err != nil {
 		return nil, 0, errInternal(err)
 	}
 	if int64(offset) >= total {
 		return []*Config{}, total, nil
 	}
-	rows, err := db.ListConfigs(ctx, s.db, s.prep, a.scope(), df, db.Page{
+	rows, err := s.store.ListConfigs(ctx, a.scope(), df, db.Page{
 		Order:  defaultConfigOrder,
 		Offset: offset,
 		Limit:  limit,
@@ -136,7 +133,7 @@ func (s *Service) CountConfigs(ctx context.Context, a Actor, f ConfigFilter) (in
 	if err != nil {
 		return 0, err
 	}
-	n, err := db.CountConfigs(ctx, s.db, s.prep, a.scope(), df)
+	n, err := s.store.CountConfigs(ctx, a.scope(), df)
 	if err != nil {
 		return 0, errInternal(err)
 	}
@@ -149,7 +146,7 @@ func (s *Service) ConfigsByCallIDs(ctx context.Context, a Actor, callIDs []int64
 	if err := a.require(); err != nil {
 		return nil, err
 	}
-	rows, err := db.ConfigsByCallIDs(ctx, s.db, callIDs, a.scope())
+	rows, err := s.store.ConfigsByCallIDs(ctx, callIDs, a.scope())
 	if err != nil {
 		return nil, errInternal(err)
 	}
@@ -178,7 +175,7 @@ func (s *Service) CreateConfig(ctx context.Context, a Actor, callUUID Opt[uuid.U
 			fe.Add(FieldCall, MsgNull)
 		default:
 			var err error
-			call, err = db.GetCall(ctx, s.db, s.prep, callUUID.Value, a.scope())
+			call, err = s.store.GetCall(ctx, callUUID.Value, a.scope())
 			if err != nil {
 				return nil, errInternal(err)
 			}
@@ -194,14 +191,14 @@ func (s *Service) CreateConfig(ctx context.Context, a Actor, callUUID Opt[uuid.U
 	if len(fe) > 0 {
 		return nil, errInvalid(fe)
 	}
-	row, err := s.insertConfig(ctx, s.db, call, p)
+	row, err := s.insertConfig(ctx, call, p)
 	if err != nil {
 		return nil, err
 	}
 	return a.config(row), nil
 }
 
-func (s *Service) insertConfig(ctx context.Context, idb bun.IDB, call *db.CallRow, p Patch) (*db.ConfigRow, error) {
+func (s *Service) insertConfig(ctx context.Context, call *db.CallRow, p Patch) (*db.ConfigRow, error) {
 	now := db.Now()
 	st := p.Apply(Defaults)
 	row := &db.ConfigRow{
@@ -224,7 +221,7 @@ func (s *Service) insertConfig(ctx context.Context, idb bun.IDB, call *db.CallRo
 		CallModified:    call.Modified,
 		Access:          call.Access,
 	}
-	if _, err := idb.NewInsert().Model(&row.Configuration).Exec(ctx); err != nil {
+	if err := s.store.InsertConfig(ctx, &row.Configuration); err != nil {
 		switch {
 		case db.IsUniqueViolation(err):
 			return nil, errInvalidField(FieldCall, MsgCallHasConfig)
@@ -250,12 +247,14 @@ func (s *Service) UpdateConfig(ctx context.Context, a Actor, id uuid.UUID, p Pat
 		return nil, err
 	}
 	// The common case, a valid change by someone who may make it, is one
-	// statement. Anything else (and a disagreement between the SQL condition
-	// and canManage could only make it slower, never looser, as the
-	// permission tests check) takes the general path below, which tells
-	// 404 from 403 from 400 from 412.
+	// statement where the database can check the permission itself.
+	// Anything else (and a disagreement between the SQL condition and
+	// canManage could only make it slower, never looser, as the permission
+	// tests check) takes the general path below, which tells 404 from 403
+	// from 400 from 412.
 	if len(p.validate()) == 0 {
-		row, err := db.UpdateManagedConfig(ctx, s.prep, id, p.columns(), db.Now(), pre.Modified, a.scope())
+		scope := a.scope()
+		row, err := s.store.UpdateConfig(ctx, db.ConfigUpdate{UUID: id, Scope: &scope, Set: p.columns(), Now: db.Now(), Expect: pre.Modified})
 		if err != nil {
 			return nil, errInternal(err)
 		}
@@ -273,49 +272,27 @@ func (s *Service) UpdateConfig(ctx context.Context, a Actor, id uuid.UUID, p Pat
 	if fe := p.validate(); len(fe) > 0 {
 		return nil, errInvalid(fe)
 	}
-	ok, err := s.updateColumns(ctx, s.db, &row.Configuration, p, pre)
+	updated, err := s.store.UpdateConfig(ctx, db.ConfigUpdate{ID: row.ID, Set: p.columns(), Now: db.Now(), Expect: pre.Modified})
 	if err != nil {
-		return nil, err
+		return nil, errInternal(err)
 	}
-	if !ok {
+	if updated == nil {
 		return nil, s.missedWrite(ctx, row.ID)
 	}
+	row.Configuration = withCall(updated.Configuration, row.Configuration)
 	return a.config(row), nil
 }
 
-// updateColumns writes the patch into the row with id cfg.ID in one
-// statement and reads back the stored row into cfg. ok is false when no row
-// matched (deleted meanwhile, or the precondition failed).
-func (s *Service) updateColumns(ctx context.Context, idb bun.IDB, cfg *db.Configuration, p Patch, pre Precondition) (bool, error) {
-	// modified always moves forward, even within one microsecond or across a
-	// clock step back, so it can serve as a version for preconditions.
-	next := db.Now()
-	if floor := cfg.Modified.Add(time.Microsecond); next.Before(floor) {
-		next = floor.UTC()
-	}
-	q := idb.NewUpdate().Model(cfg).ModelTableExpr("call_assignment_configurations").
-		Set("modified = ?", next)
-	for _, c := range p.columns() {
-		q = q.Set("? = ?", bun.Ident(c.Column), c.Value)
-	}
-	q = q.Where("id = ?", cfg.ID)
-	if pre.Modified != nil {
-		q = q.Where("modified = ?", pre.Modified.UTC())
-	}
-	res, err := q.Returning("id, uuid, call_id, auto_reassign_on_decline, max_auto_reassign_attempts, assignment_expiration_days, send_reminder_before_expiry_days, created, modified").Exec(ctx)
-	if err != nil {
-		return false, errInternal(err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return false, errInternal(err)
-	}
-	return n > 0, nil
+// withCall keeps the joined call's fields of was on a row read back
+// without them.
+func withCall(cfg, was db.Configuration) db.Configuration {
+	cfg.CallUUID, cfg.CallName = was.CallUUID, was.CallName
+	return cfg
 }
 
 // missedWrite explains a conditional write that matched no row.
 func (s *Service) missedWrite(ctx context.Context, id int64) error {
-	exists, err := s.db.NewSelect().Table("call_assignment_configurations").Where("id = ?", id).Exists(ctx)
+	exists, err := s.store.ConfigExists(ctx, id)
 	if err != nil {
 		return errInternal(err)
 	}
@@ -334,15 +311,11 @@ func (s *Service) DeleteConfig(ctx context.Context, a Actor, id uuid.UUID, pre P
 	if !a.canManage(row.Access) {
 		return errForbidden()
 	}
-	q := s.db.NewDelete().TableExpr("call_assignment_configurations").Where("id = ?", row.ID)
-	if pre.Modified != nil {
-		q = q.Where("modified = ?", pre.Modified.UTC())
-	}
-	res, err := q.Exec(ctx)
+	deleted, err := s.store.DeleteConfig(ctx, row.ID, pre.Modified)
 	if err != nil {
 		return errInternal(err)
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
+	if !deleted {
 		return s.missedWrite(ctx, row.ID)
 	}
 	return nil
@@ -365,27 +338,24 @@ func (s *Service) SetConfigForCall(ctx context.Context, a Actor, callUUID uuid.U
 	// insert that wins the race turns our insert into a unique violation, and
 	// the second round updates what it created.
 	for range 2 {
-		row := &db.ConfigRow{CallOrgID: call.OrganisationID, CallState: call.State, CallDescription: call.Description,
-			CallCreated: call.Created, CallModified: call.Modified, Access: call.Access}
-		row.CallUUID, row.CallName = call.UUID, call.Name
-		existing := new(db.Configuration)
-		err := s.db.NewSelect().Model(existing).Column("id").Where("call_id = ?", call.ID).Limit(1).Scan(ctx)
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		id, exists, err := s.store.ConfigIDOfCall(ctx, call.ID)
+		if err != nil {
 			return nil, false, errInternal(err)
 		}
-		if err == nil {
-			row.Configuration.ID = existing.ID
-			ok, err := s.updateColumns(ctx, s.db, &row.Configuration, p, Precondition{})
+		if exists {
+			updated, err := s.store.UpdateConfig(ctx, db.ConfigUpdate{ID: id, Set: p.columns(), Now: db.Now()})
 			if err != nil {
-				return nil, false, err
+				return nil, false, errInternal(err)
 			}
-			if ok {
+			if updated != nil {
+				row := &db.ConfigRow{Configuration: updated.Configuration, CallOrgID: call.OrganisationID, CallState: call.State,
+					CallDescription: call.Description, CallCreated: call.Created, CallModified: call.Modified, Access: call.Access}
 				row.CallUUID, row.CallName = call.UUID, call.Name
 				return a.config(row), false, nil
 			}
 			continue
 		}
-		inserted, err := s.insertConfig(ctx, s.db, call, p)
+		inserted, err := s.insertConfig(ctx, call, p)
 		if err == nil {
 			return a.config(inserted), true, nil
 		}

@@ -287,7 +287,7 @@ func (s *Service) ConfigsConnection(ctx context.Context, a Actor, f ConfigFilter
 	}
 	return connect(ctx, cols, args,
 		func(ctx context.Context, p db.Page) ([]db.ConfigRow, error) {
-			return db.ListConfigs(ctx, s.db, s.prep, a.scope(), df, p)
+			return s.store.ListConfigs(ctx, a.scope(), df, p)
 		},
 		func(r *db.ConfigRow) []any {
 			vals := make([]any, len(cols))
@@ -323,7 +323,7 @@ func (s *Service) CallsConnection(ctx context.Context, a Actor, f CallFilter, or
 	}
 	return connect(ctx, cols, args,
 		func(ctx context.Context, p db.Page) ([]db.CallRow, error) {
-			return db.ListCalls(ctx, s.db, s.prep, a.scope(), df, p)
+			return s.store.ListCalls(ctx, a.scope(), df, p)
 		},
 		func(r *db.CallRow) []any {
 			vals := make([]any, len(cols))

@@ -24,7 +24,7 @@ var DemoUsers = []string{"admin", "manager", "reviewer"}
 // exist, so that `serve --demo` always prints keys that work.
 func (s *Service) SeedDemo(ctx context.Context) (*DemoData, error) {
 	out := &DemoData{Tokens: map[string]string{}}
-	users, err := s.db.NewSelect().Table("users").Count(ctx)
+	users, err := s.store.CountUsers(ctx)
 	if err != nil {
 		return nil, errInternal(err)
 	}
@@ -45,15 +45,12 @@ func (s *Service) SeedDemo(ctx context.Context) (*DemoData, error) {
 		out.Tokens[name] = key
 	}
 	if out.CallUUID == "" {
-		var row struct {
-			CallUUID   string `bun:"call_uuid"`
-			ConfigUUID string `bun:"cfg_uuid"`
+		call, cfg, ok, err := s.store.FirstConfig(ctx)
+		if err != nil {
+			return nil, errInternal(err)
 		}
-		err := s.db.NewSelect().TableExpr("call_assignment_configurations AS cfg").
-			ColumnExpr("c.uuid AS call_uuid, cfg.uuid AS cfg_uuid").
-			Join("JOIN calls AS c ON c.id = cfg.call_id").OrderExpr("cfg.id").Limit(1).Scan(ctx, &row)
-		if err == nil {
-			out.CallUUID, out.ConfigUUID = hex32(row.CallUUID), hex32(row.ConfigUUID)
+		if ok {
+			out.CallUUID, out.ConfigUUID = hex32(call.String()), hex32(cfg.String())
 		}
 	}
 	return out, nil

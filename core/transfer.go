@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/uptrace/bun"
 
 	"github.com/callcfg/callcfg/db"
 )
@@ -57,41 +56,20 @@ func (s *Service) Export(ctx context.Context, w io.Writer) (int, error) {
 	var after int64
 	n := 0
 	for {
-		var rows []struct {
-			db.Call `bun:",extend"`
-			OrgUUID uuid.UUID         `bun:"org_uuid,scanonly"`
-			OrgName string            `bun:"org_name,scanonly"`
-			Cfg     *db.Configuration `bun:"-"`
-		}
-		err := s.db.NewSelect().Model(&rows).ModelTableExpr("calls AS c").ColumnExpr("c.*").
-			ColumnExpr("o.uuid AS org_uuid, o.name AS org_name").
-			Join("JOIN organisations AS o ON o.id = c.organisation_id").
-			Where("c.id > ?", after).OrderExpr("c.id").Limit(transferBatch).Scan(ctx)
+		rows, err := s.store.ExportBatch(ctx, after, transferBatch)
 		if err != nil {
 			return n, errInternal(err)
 		}
 		if len(rows) == 0 {
 			break
 		}
-		ids := make([]int64, len(rows))
-		for i := range rows {
-			ids[i] = rows[i].ID
-		}
-		var cfgs []db.Configuration
-		if err := s.db.NewSelect().Model(&cfgs).Where("cfg.call_id IN (?)", bun.In(ids)).Scan(ctx); err != nil {
-			return n, errInternal(err)
-		}
-		byCall := make(map[int64]*db.Configuration, len(cfgs))
-		for i := range cfgs {
-			byCall[cfgs[i].CallID] = &cfgs[i]
-		}
 		for _, r := range rows {
 			line := TransferLine{Call: TransferCall{
-				UUID: r.UUID, Name: r.Name, Description: r.Description, State: r.State,
-				Organisation: TransferOrg{UUID: r.OrgUUID, Name: r.OrgName},
-				Created:      r.Created.UTC(), Modified: r.Modified.UTC(),
+				UUID: r.Call.UUID, Name: r.Call.Name, Description: r.Call.Description, State: r.Call.State,
+				Organisation: TransferOrg{UUID: r.Org.UUID, Name: r.Org.Name},
+				Created:      r.Call.Created.UTC(), Modified: r.Call.Modified.UTC(),
 			}}
-			if c := byCall[r.ID]; c != nil {
+			if c := r.Config; c != nil {
 				line.Configuration = &TransferConfig{
 					UUID: c.UUID, AutoReassignOnDecline: c.AutoReassignOnDecline,
 					MaxAutoReassignAttempts: c.MaxAutoReassignAttempts, AssignmentExpirationDays: c.AssignmentExpirationDays,
@@ -104,7 +82,7 @@ func (s *Service) Export(ctx context.Context, w io.Writer) (int, error) {
 			}
 			n++
 		}
-		after = rows[len(rows)-1].ID
+		after = rows[len(rows)-1].Call.ID
 	}
 	return n, bw.Flush()
 }
@@ -151,18 +129,20 @@ func (s *Service) Import(ctx context.Context, r io.Reader) (int, error) {
 	if err := sc.Err(); err != nil {
 		return 0, &ImportError{lineNo + 1, err}
 	}
-	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		orgIDs, err := importOrgs(ctx, tx, lines)
-		if err != nil {
-			return err
+	rows := make([]db.ImportRow, len(lines))
+	for i, l := range lines {
+		c := l.Call
+		rows[i] = db.ImportRow{
+			Call: db.Call{UUID: c.UUID, Name: c.Name, Description: c.Description, State: c.State, Created: c.Created, Modified: c.Modified},
+			Org:  db.Organisation{UUID: c.Organisation.UUID, Name: c.Organisation.Name},
 		}
-		for start := 0; start < len(lines); start += transferBatch {
-			if err := importBatch(ctx, tx, lines[start:min(start+transferBatch, len(lines))], orgIDs); err != nil {
-				return err
-			}
+		if cf := l.Configuration; cf != nil {
+			rows[i].Config = &db.Configuration{UUID: cf.UUID, AutoReassignOnDecline: cf.AutoReassignOnDecline,
+				MaxAutoReassignAttempts: cf.MaxAutoReassignAttempts, AssignmentExpirationDays: cf.AssignmentExpirationDays,
+				SendReminderBeforeExpiryDays: cf.SendReminderBeforeExpiryDays, Created: cf.Created, Modified: cf.Modified}
 		}
-		return nil
-	})
+	}
+	err := s.store.Import(ctx, rows)
 	if err != nil {
 		if db.IsUniqueViolation(err) {
 			return 0, errInvalidField(NonFieldErrors, "A call or configuration with one of these uuids already exists.")
@@ -213,73 +193,4 @@ func validateLine(l *TransferLine) error {
 		fill(&c.Modified)
 	}
 	return nil
-}
-
-func importOrgs(ctx context.Context, tx bun.Tx, lines []TransferLine) (map[uuid.UUID]int64, error) {
-	byUUID := map[uuid.UUID]*db.Organisation{}
-	now := db.Now()
-	for _, l := range lines {
-		o := l.Call.Organisation
-		if _, ok := byUUID[o.UUID]; !ok {
-			byUUID[o.UUID] = &db.Organisation{UUID: o.UUID, Name: o.Name, Created: now, Modified: now}
-		}
-	}
-	orgs := make([]*db.Organisation, 0, len(byUUID))
-	uuids := make([]uuid.UUID, 0, len(byUUID))
-	for u, o := range byUUID {
-		orgs = append(orgs, o)
-		uuids = append(uuids, u)
-	}
-	ids := map[uuid.UUID]int64{}
-	if len(orgs) == 0 {
-		return ids, nil
-	}
-	if _, err := tx.NewInsert().Model(&orgs).On("CONFLICT (uuid) DO NOTHING").Exec(ctx); err != nil {
-		return nil, err
-	}
-	var stored []db.Organisation
-	if err := tx.NewSelect().Model(&stored).Column("id", "uuid").Where("uuid IN (?)", bun.In(uuids)).Scan(ctx); err != nil {
-		return nil, err
-	}
-	for _, o := range stored {
-		ids[o.UUID] = o.ID
-	}
-	return ids, nil
-}
-
-func importBatch(ctx context.Context, tx bun.Tx, lines []TransferLine, orgIDs map[uuid.UUID]int64) error {
-	calls := make([]db.Call, len(lines))
-	uuids := make([]uuid.UUID, len(lines))
-	for i, l := range lines {
-		c := l.Call
-		calls[i] = db.Call{UUID: c.UUID, OrganisationID: orgIDs[c.Organisation.UUID], Name: c.Name,
-			Description: c.Description, State: c.State, Created: c.Created, Modified: c.Modified}
-		uuids[i] = c.UUID
-	}
-	if _, err := tx.NewInsert().Model(&calls).Exec(ctx); err != nil {
-		return err
-	}
-	// Read the new ids back by uuid rather than trusting RETURNING's order.
-	var stored []db.Call
-	if err := tx.NewSelect().Model(&stored).Column("id", "uuid").Where("uuid IN (?)", bun.In(uuids)).Scan(ctx); err != nil {
-		return err
-	}
-	callIDs := make(map[uuid.UUID]int64, len(stored))
-	for _, c := range stored {
-		callIDs[c.UUID] = c.ID
-	}
-	var cfgs []db.Configuration
-	for _, l := range lines {
-		if c := l.Configuration; c != nil {
-			cfgs = append(cfgs, db.Configuration{UUID: c.UUID, CallID: callIDs[l.Call.UUID],
-				AutoReassignOnDecline: c.AutoReassignOnDecline, MaxAutoReassignAttempts: c.MaxAutoReassignAttempts,
-				AssignmentExpirationDays: c.AssignmentExpirationDays, SendReminderBeforeExpiryDays: c.SendReminderBeforeExpiryDays,
-				Created: c.Created, Modified: c.Modified})
-		}
-	}
-	if len(cfgs) == 0 {
-		return nil
-	}
-	_, err := tx.NewInsert().Model(&cfgs).Exec(ctx)
-	return err
 }

@@ -23,7 +23,8 @@ func TestStatementWithTooManyParametersIsRefused(t *testing.T) {
 			ids[i] = int64(i + 1)
 		}
 		counter := dbtest.CountQueries(bdb)
-		_, err := db.CallsByIDs(ctx, bdb, ids, db.Scope{All: true, Manages: true})
+		store := db.NewStore(bdb)
+		_, err := store.CallsByIDs(ctx, ids, db.Scope{All: true, Manages: true})
 		if !errors.Is(err, db.ErrTooManyParameters) {
 			t.Fatalf("want ErrTooManyParameters, got %v", err)
 		}
@@ -31,7 +32,7 @@ func TestStatementWithTooManyParametersIsRefused(t *testing.T) {
 			t.Fatalf("the refused statement was sent (%d statements)", n)
 		}
 		// Exactly the limit still goes through.
-		rows, err := db.CallsByIDs(ctx, bdb, ids[:db.MaxParameters], db.Scope{All: true, Manages: true})
+		rows, err := store.CallsByIDs(ctx, ids[:db.MaxParameters], db.Scope{All: true, Manages: true})
 		if err != nil || len(rows) != 0 {
 			t.Fatalf("%d parameters: %v (%d rows)", db.MaxParameters, err, len(rows))
 		}

@@ -1,6 +1,9 @@
-// Package db holds the storage layer: bun models, the two supported
-// databases (PostgreSQL and embedded SQLite), migrations and the queries the
-// core needs. It knows nothing about HTTP, GraphQL or who is asking.
+// Package db is the storage layer: bun models, the two supported databases
+// (PostgreSQL and embedded SQLite), their migrations, and every SQL
+// statement the service sends, behind Store, in files named by subject.
+// It decides nothing: who may see or change what is the core's rule, which
+// db only turns into SQL (Scope, manageable). Nothing here knows HTTP,
+// GraphQL or the faces.
 package db
 
 import (
@@ -84,14 +87,6 @@ type Token struct {
 	Revoked  *time.Time `bun:"revoked"`
 	LastUsed *time.Time `bun:"last_used"`
 }
-
-// Roles a user may hold on a call or on an organisation.
-const (
-	RoleManager       = "manager"
-	RoleReviewer      = "reviewer"
-	RolePanelMember   = "panel_member"
-	RoleCallOrganizer = "call_organizer"
-)
 
 type CallRole struct {
 	bun.BaseModel `bun:"table:call_roles"`

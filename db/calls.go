@@ -1,0 +1,105 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+
+	"github.com/google/uuid"
+)
+
+// CallRow is a call with the viewer's access to it.
+type CallRow struct {
+	Call
+	Access
+}
+
+type CallFilter struct {
+	State string
+}
+
+// callColumns are the columns callDest scans, before the access columns.
+const callColumns = "c.id, c.uuid, c.organisation_id, c.name, c.description, c.state, c.created, c.modified"
+
+func callDest(r *CallRow) []any {
+	return []any{&r.ID, &r.UUID, &r.OrganisationID, &r.Name, &r.Description, &r.State, &r.Created, &r.Modified,
+		&r.HasRole, &r.IsManager, &r.IsOrganizer}
+}
+
+func selectCalls(q *sqlText, scope Scope) *sqlText {
+	q.sql("SELECT ", callColumns, ", ")
+	access(q, scope)
+	return q.sql(" FROM calls AS c WHERE TRUE")
+}
+
+func callWhere(q *sqlText, scope Scope, f CallFilter) {
+	visible(q, scope, "c.id")
+	if f.State != "" {
+		q.sql(" AND c.state = ").arg(f.State)
+	}
+}
+
+// ListCalls reads one page of the calls visible in scope.
+func (s *Store) ListCalls(ctx context.Context, scope Scope, f CallFilter, pg Page) ([]CallRow, error) {
+	q := selectCalls(s.text(), scope)
+	callWhere(q, scope, f)
+	pg.write(q)
+	return collect(ctx, s, q, callDest)
+}
+
+// CountCalls counts the calls visible in scope.
+func (s *Store) CountCalls(ctx context.Context, scope Scope, f CallFilter) (int64, error) {
+	q := s.text().sql("SELECT count(*) FROM calls AS c WHERE TRUE")
+	callWhere(q, scope, f)
+	return s.count(ctx, q)
+}
+
+// GetCall reads one call by uuid with the viewer's access; (nil, nil) when
+// there is none.
+func (s *Store) GetCall(ctx context.Context, id uuid.UUID, scope Scope) (*CallRow, error) {
+	q := selectCalls(s.text(), scope)
+	q.sql(" AND c.uuid = ").arg(id)
+	return first(collect(ctx, s, q, callDest))
+}
+
+// CallsByIDs reads calls by primary key, for batch loading (sent as text,
+// like ConfigsByCallIDs).
+func (s *Store) CallsByIDs(ctx context.Context, ids []int64, scope Scope) ([]CallRow, error) {
+	if len(ids) == 0 {
+		return []CallRow{}, nil
+	}
+	q := selectCalls(&sqlText{}, scope)
+	q.sql(" AND c.id IN ").list(ids)
+	return collect(ctx, s, q, callDest)
+}
+
+// CallIDByUUID returns the id of a call; ok is false when there is none.
+func (s *Store) CallIDByUUID(ctx context.Context, id uuid.UUID) (int64, bool, error) {
+	return idByUUID(ctx, s, "calls", id)
+}
+
+func idByUUID(ctx context.Context, s *Store, table string, id uuid.UUID) (int64, bool, error) {
+	var n int64
+	err := s.bdb.NewSelect().Table(table).Column("id").Where("uuid = ?", id).Limit(1).Scan(ctx, &n)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, false, nil
+	}
+	return n, err == nil, err
+}
+
+// InsertCall stores a new call (its ID is set).
+func (s *Store) InsertCall(ctx context.Context, c *Call) error {
+	_, err := s.bdb.NewInsert().Model(c).Exec(ctx)
+	return err
+}
+
+// DeleteCall deletes a call by uuid, and with it (by the foreign keys) its
+// configuration and role grants; ok is false when there was none.
+func (s *Store) DeleteCall(ctx context.Context, id uuid.UUID) (bool, error) {
+	res, err := s.bdb.NewDelete().TableExpr("calls").Where("uuid = ?", id).Exec(ctx)
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n > 0, err
+}
