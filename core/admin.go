@@ -24,7 +24,7 @@ type NewUser struct {
 	IsSupport bool
 }
 
-func (s *Service) CreateUser(ctx context.Context, in NewUser) (*db.User, error) {
+func (s *Service) CreateUser(ctx context.Context, in NewUser) (*User, error) {
 	fe := FieldErrors{}
 	in.Username = strings.TrimSpace(in.Username)
 	switch {
@@ -58,7 +58,7 @@ func (s *Service) CreateUser(ctx context.Context, in NewUser) (*db.User, error) 
 		}
 		return nil, errInternal(err)
 	}
-	return u, nil
+	return userOf(u), nil
 }
 
 func (s *Service) userByName(ctx context.Context, username string) (*db.User, error) {

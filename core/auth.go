@@ -9,17 +9,30 @@ import (
 	"sync"
 	"time"
 
+	"github.com/google/uuid"
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/callcfg/callcfg/db"
 )
 
-// User is an account, as the faces show it (me).
-type User = db.User
+// User is an account as the faces may show it (me): never its password
+// hash or whether it is active, which only authentication reads.
+type User struct {
+	id        int64
+	UUID      uuid.UUID
+	Username  string
+	Email     string
+	IsStaff   bool
+	IsSupport bool
+}
+
+func userOf(u *db.User) *User {
+	return &User{id: u.ID, UUID: u.UUID, Username: u.Username, Email: u.Email, IsStaff: u.IsStaff, IsSupport: u.IsSupport}
+}
 
 // Actor is who makes a request. The zero Actor (no user) is anonymous.
 type Actor struct {
-	User *db.User
+	User *User
 }
 
 func (a Actor) Authenticated() bool { return a.User != nil }
@@ -28,7 +41,7 @@ func (a Actor) userID() int64 {
 	if a.User == nil {
 		return 0
 	}
-	return a.User.ID
+	return a.User.id
 }
 
 // seesAll: staff and support see every call and configuration.
@@ -86,8 +99,7 @@ func (s *Service) Authenticate(ctx context.Context, key string) (Actor, error) {
 		// Best effort: failing to note the use must not fail the request.
 		_ = s.store.TouchToken(ctx, row.TokenID, now)
 	}
-	user := row.User
-	return Actor{User: &user}, nil
+	return Actor{User: userOf(&row.User)}, nil
 }
 
 // Login checks a username and password and issues a new API key, as the

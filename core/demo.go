@@ -97,7 +97,7 @@ func (s *Service) seedDemo(ctx context.Context, out *DemoData) error {
 	if err != nil {
 		return err
 	}
-	cfg, err := s.CreateConfig(ctx, Actor{User: admin}, Some(active.UUID), Patch{AutoReassignOnDecline: Some(true)})
+	cfg, err := s.CreateConfig(ctx, Actor{User: userOf(admin)}, Some(active.UUID), Patch{AutoReassignOnDecline: Some(true)})
 	if err != nil {
 		return err
 	}

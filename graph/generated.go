@@ -15,7 +15,6 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/introspection"
 	"github.com/callcfg/callcfg/core"
-	"github.com/callcfg/callcfg/db"
 	"github.com/callcfg/callcfg/graph/model"
 	"github.com/google/uuid"
 	gqlparser "github.com/vektah/gqlparser/v2"
@@ -198,7 +197,7 @@ type QueryResolver interface {
 	CallAssignmentConfigurations(ctx context.Context, first *int, after *string, last *int, before *string, filter *model.CallAssignmentConfigurationFilter, orderBy []*model.CallAssignmentConfigurationOrder) (*model.CallAssignmentConfigurationConnection, error)
 	Call(ctx context.Context, uuid uuid.UUID) (*core.Call, error)
 	Calls(ctx context.Context, first *int, after *string, last *int, before *string, filter *model.CallFilter, orderBy []*model.CallOrder) (*model.CallConnection, error)
-	Me(ctx context.Context) (*db.User, error)
+	Me(ctx context.Context) (*core.User, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -3330,8 +3329,8 @@ func (ec *executionContext) _Query_me(ctx context.Context, field graphql.Collect
 			return ec.Resolvers.Query().Me(ctx)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *db.User) graphql.Marshaler {
-			return ec.marshalNUser2ᚖgithubᚗcomᚋcallcfgᚋcallcfgᚋdbᚐUser(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *core.User) graphql.Marshaler {
+			return ec.marshalNUser2ᚖgithubᚗcomᚋcallcfgᚋcallcfgᚋcoreᚐUser(ctx, selections, v)
 		},
 		true,
 		true,
@@ -3559,7 +3558,7 @@ func (ec *executionContext) fieldContext_UpdateCallAssignmentConfigurationPayloa
 	return graphql.NewScalarFieldContext("UpdateCallAssignmentConfigurationPayload", field, false, false, "String")
 }
 
-func (ec *executionContext) _User_uuid(ctx context.Context, field graphql.CollectedField, obj *db.User) (ret graphql.Marshaler) {
+func (ec *executionContext) _User_uuid(ctx context.Context, field graphql.CollectedField, obj *core.User) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3582,7 +3581,7 @@ func (ec *executionContext) fieldContext_User_uuid(_ context.Context, field grap
 	return graphql.NewScalarFieldContext("User", field, false, false, "UUID")
 }
 
-func (ec *executionContext) _User_username(ctx context.Context, field graphql.CollectedField, obj *db.User) (ret graphql.Marshaler) {
+func (ec *executionContext) _User_username(ctx context.Context, field graphql.CollectedField, obj *core.User) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3605,7 +3604,7 @@ func (ec *executionContext) fieldContext_User_username(_ context.Context, field 
 	return graphql.NewScalarFieldContext("User", field, false, false, "String")
 }
 
-func (ec *executionContext) _User_email(ctx context.Context, field graphql.CollectedField, obj *db.User) (ret graphql.Marshaler) {
+func (ec *executionContext) _User_email(ctx context.Context, field graphql.CollectedField, obj *core.User) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3628,7 +3627,7 @@ func (ec *executionContext) fieldContext_User_email(_ context.Context, field gra
 	return graphql.NewScalarFieldContext("User", field, false, false, "String")
 }
 
-func (ec *executionContext) _User_isStaff(ctx context.Context, field graphql.CollectedField, obj *db.User) (ret graphql.Marshaler) {
+func (ec *executionContext) _User_isStaff(ctx context.Context, field graphql.CollectedField, obj *core.User) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3651,7 +3650,7 @@ func (ec *executionContext) fieldContext_User_isStaff(_ context.Context, field g
 	return graphql.NewScalarFieldContext("User", field, false, false, "Boolean")
 }
 
-func (ec *executionContext) _User_isSupport(ctx context.Context, field graphql.CollectedField, obj *db.User) (ret graphql.Marshaler) {
+func (ec *executionContext) _User_isSupport(ctx context.Context, field graphql.CollectedField, obj *core.User) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6043,7 +6042,7 @@ func (ec *executionContext) _UpdateCallAssignmentConfigurationPayload(ctx contex
 
 var userImplementors = []string{"User"}
 
-func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj *db.User) graphql.Marshaler {
+func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj *core.User) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, userImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -6784,7 +6783,7 @@ func (ec *executionContext) marshalNUpdateCallAssignmentConfigurationPayload2ᚖ
 	return ec._UpdateCallAssignmentConfigurationPayload(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNUser2ᚖgithubᚗcomᚋcallcfgᚋcallcfgᚋdbᚐUser(ctx context.Context, sel ast.SelectionSet, v *db.User) graphql.Marshaler {
+func (ec *executionContext) marshalNUser2ᚖgithubᚗcomᚋcallcfgᚋcallcfgᚋcoreᚐUser(ctx context.Context, sel ast.SelectionSet, v *core.User) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "User!")
 		return graphql.Null
