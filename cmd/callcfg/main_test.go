@@ -51,7 +51,7 @@ func TestAdminFlows(t *testing.T) {
 		if err != nil {
 			t.Fatalf("the printed key does not work: %v", err)
 		}
-		if _, err := svc.Login(ctx, "boss", "s3cret"); err != nil {
+		if _, err := svc.Login(ctx, core.Credentials{Username: "boss", Password: "s3cret"}); err != nil {
 			t.Fatalf("password from stdin: %v", err)
 		}
 		callID := mustUUID(t, call)
