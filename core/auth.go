@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"golang.org/x/crypto/bcrypt"
@@ -79,7 +80,8 @@ func (a Actor) require() error {
 const lastUsedResolution = time.Minute
 
 // Authenticate resolves an API key to its user. Unknown, revoked and expired
-// keys, and inactive users, are all "Invalid token.".
+// keys, and inactive users, are all "Invalid token."; a key over the per-key
+// rate limit (WithRateLimit) is throttled.
 func (s *Service) Authenticate(ctx context.Context, key string) (Actor, error) {
 	if key == "" {
 		return Actor{}, errUnauthenticated(MsgInvalidToken)
@@ -91,9 +93,16 @@ func (s *Service) Authenticate(ctx context.Context, key string) (Actor, error) {
 	if row == nil {
 		return Actor{}, errUnauthenticated(MsgInvalidToken)
 	}
-	now := db.Now()
+	now := s.clock()
 	if row.Revoked != nil || (row.Expires != nil && !row.Expires.After(now)) || !row.User.IsActive {
 		return Actor{}, errUnauthenticated(MsgInvalidToken)
+	}
+	if s.keyRate != nil {
+		// After the checks above, so that only valid keys hold buckets;
+		// before last_used, so that a refused request writes nothing.
+		if d := s.keyRate.wait(row.TokenID, now); d > 0 {
+			return Actor{}, errThrottled(d)
+		}
 	}
 	if row.LastUsed == nil || now.Sub(*row.LastUsed) > lastUsedResolution {
 		// Best effort: failing to note the use must not fail the request.
@@ -102,31 +111,83 @@ func (s *Service) Authenticate(ctx context.Context, key string) (Actor, error) {
 	return Actor{User: userOf(&row.User)}, nil
 }
 
+// Credentials are what a login presents. ClientAddr is the address the
+// request came from as the connection shows it (never a header, which any
+// client can set), for the per-client limit.
+type Credentials struct {
+	Username   string
+	Password   string
+	ClientAddr string
+}
+
+// maxUsername is the longest username an account can have.
+const maxUsername = 150
+
 // Login checks a username and password and issues a new API key, as the
-// upstream /api-auth/password/ endpoint does.
-func (s *Service) Login(ctx context.Context, username, password string) (string, error) {
+// upstream /api-auth/password/ endpoint does, throttled by the LoginPolicy:
+// a client over its rate, or a username locked by its failures, is refused
+// before any password is checked, and a refused login changes nothing but
+// the failure count.
+func (s *Service) Login(ctx context.Context, c Credentials) (string, error) {
 	fe := FieldErrors{}
-	if username == "" {
+	if c.Username == "" {
 		fe.Add("username", MsgRequired)
 	}
-	if password == "" {
+	if c.Password == "" {
 		fe.Add("password", MsgRequired)
 	}
 	if len(fe) > 0 {
 		return "", errInvalid(fe)
 	}
-	user, err := s.store.UserByName(ctx, username)
+	g, now := s.login, s.clock()
+	if d := g.clientWait(c.ClientAddr, now); d > 0 {
+		return "", errThrottled(d)
+	}
+	if utf8.RuneCountInString(c.Username) > maxUsername {
+		// No account has such a name, and counting its failures would let
+		// clients fill the table with whatever they send.
+		return "", errInvalidField(NonFieldErrors, MsgBadCredentials)
+	}
+	past, err := s.store.LoginFailuresOf(ctx, c.Username)
 	if err != nil {
 		return "", errInternal(err)
 	}
-	if user == nil {
-		user = &db.User{}
+	if until := g.lockedUntil(past); now.Before(until) {
+		return "", errThrottled(until.Sub(now))
 	}
-	if !checkPassword(user.PasswordHash, password) || !user.IsActive {
+	user, err := s.store.UserByName(ctx, c.Username)
+	if err != nil {
+		return "", errInternal(err)
+	}
+	hash := ""
+	if user != nil {
+		hash = user.PasswordHash
+	}
+	ok, err := g.checkPassword(ctx, hash, c.Password)
+	if err != nil {
+		return "", err
+	}
+	if !ok || !user.IsActive {
+		// Unknown usernames are counted too: a lock must not tell whether
+		// an account exists.
+		if _, err := s.store.RecordLoginFailure(ctx, c.Username, now, now.Add(-g.p.ForgetAfter)); err != nil {
+			return "", errInternal(err)
+		}
+		if g.sweepDue(now) {
+			// Best effort: a row left behind only waits for the next sweep.
+			_, _ = s.store.ForgetLoginFailures(ctx, now.Add(-g.p.ForgetAfter))
+		}
 		return "", errInvalidField(NonFieldErrors, MsgBadCredentials)
 	}
-	key, err := s.issueToken(ctx, user.ID, 0)
-	if err != nil {
+	if past.Failures > 0 {
+		// Before the key is issued: if issuing fails, the right password
+		// was still given.
+		if err := s.store.ClearLoginFailures(ctx, c.Username); err != nil {
+			return "", errInternal(err)
+		}
+	}
+	key, tok := newToken(user.ID, now, g.p.TokenTTL)
+	if err := s.store.InsertLoginToken(ctx, tok, g.p.MaxKeys, now); err != nil {
 		return "", errInternal(err)
 	}
 	return key, nil
@@ -139,14 +200,6 @@ var dummyHash = sync.OnceValue(func() []byte {
 	h, _ := bcrypt.GenerateFromPassword([]byte("not a password"), bcrypt.DefaultCost)
 	return h
 })
-
-func checkPassword(hash, password string) bool {
-	if hash == "" {
-		_ = bcrypt.CompareHashAndPassword(dummyHash(), []byte(password))
-		return false
-	}
-	return bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) == nil
-}
 
 func hashPassword(password string) (string, error) {
 	h, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
@@ -166,14 +219,20 @@ func newKey() string {
 	return hex.EncodeToString(b[:])
 }
 
-func (s *Service) issueToken(ctx context.Context, userID int64, ttl time.Duration) (string, error) {
+// newToken makes a key and the row that stores its hash, created at now and
+// living ttl (0: for ever).
+func newToken(userID int64, now time.Time, ttl time.Duration) (string, *db.Token) {
 	key := newKey()
-	now := db.Now()
 	tok := &db.Token{UserID: userID, KeyHash: hashKey(key), Created: now}
 	if ttl > 0 {
 		exp := now.Add(ttl)
 		tok.Expires = &exp
 	}
+	return key, tok
+}
+
+func (s *Service) issueToken(ctx context.Context, userID int64, ttl time.Duration) (string, error) {
+	key, tok := newToken(userID, s.clock(), ttl)
 	if err := s.store.InsertToken(ctx, tok); err != nil {
 		return "", err
 	}

@@ -70,7 +70,7 @@ func TestLogin(t *testing.T) {
 	dbtest.EachDB(t, func(t *testing.T, bdb *bun.DB) {
 		w := coretest.Build(t, bdb)
 		ctx := context.Background()
-		key, err := w.Svc.Login(ctx, coretest.Manager, coretest.DefaultPassword)
+		key, err := w.Svc.Login(ctx, core.Credentials{Username: coretest.Manager, Password: coretest.DefaultPassword})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -83,12 +83,12 @@ func TestLogin(t *testing.T) {
 			{"nobody", coretest.DefaultPassword},
 			{coretest.Reviewer, coretest.DefaultPassword}, // key-only user
 		} {
-			_, err := w.Svc.Login(ctx, c[0], c[1])
+			_, err := w.Svc.Login(ctx, core.Credentials{Username: c[0], Password: c[1]})
 			if e := core.AsError(err); e.Kind != core.KindInvalid || e.Fields[core.NonFieldErrors][0] != core.MsgBadCredentials {
 				t.Errorf("%v: %v", c, err)
 			}
 		}
-		_, err = w.Svc.Login(ctx, "", "")
+		_, err = w.Svc.Login(ctx, core.Credentials{})
 		assertFields(t, core.AsError(err).Fields, core.FieldErrors{"username": {core.MsgRequired}, "password": {core.MsgRequired}})
 	})
 }

@@ -7,8 +7,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"sort"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/callcfg/callcfg/db"
 )
@@ -25,6 +28,8 @@ const (
 	KindInvalid
 	KindConflict
 	KindUnavailable
+	// KindThrottled: too many requests; Error.RetryAfter says when to retry.
+	KindThrottled
 )
 
 func (k Kind) String() string {
@@ -41,6 +46,8 @@ func (k Kind) String() string {
 		return "conflict"
 	case KindUnavailable:
 		return "unavailable"
+	case KindThrottled:
+		return "throttled"
 	}
 	return "internal"
 }
@@ -69,7 +76,23 @@ type Error struct {
 	Kind    Kind
 	Message string
 	Fields  FieldErrors
-	cause   error
+	// RetryAfter is how long a throttled client should wait.
+	RetryAfter time.Duration
+	cause      error
+}
+
+// RetryAfterSeconds is RetryAfter in whole seconds, rounded up and at least
+// 1, as Retry-After headers and DRF's throttle message count it.
+func (e *Error) RetryAfterSeconds() int {
+	return retrySeconds(e.RetryAfter)
+}
+
+func retrySeconds(d time.Duration) int {
+	s := d / time.Second
+	if d%time.Second != 0 {
+		s++
+	}
+	return int(max(1, min(s, math.MaxInt32)))
 }
 
 func (e *Error) Error() string {
@@ -146,6 +169,18 @@ func errInvalid(fe FieldErrors) error {
 	return &Error{Kind: KindInvalid, Message: "Invalid input.", Fields: fe}
 }
 func errInvalidField(field, msg string) error { return errInvalid(FieldErrors{field: {msg}}) }
+
+// errThrottled says DRF's Throttled text, so that a legacy client's handling
+// of upstream throttling works unchanged.
+func errThrottled(wait time.Duration) error {
+	n := retrySeconds(wait)
+	unit := " seconds."
+	if n == 1 {
+		unit = " second."
+	}
+	return &Error{Kind: KindThrottled, RetryAfter: wait,
+		Message: "Request was throttled. Expected available in " + strconv.Itoa(n) + unit}
+}
 
 // errInternal keeps the cause for the server log. A database that cannot be
 // reached is its own kind, so clients learn to retry rather than report a bug.

@@ -71,7 +71,8 @@ func TestConcurrentMigrateOnFreshDatabase(t *testing.T) {
 		t.Run(kind, func(t *testing.T) {
 			url := dbtest.NewURL(t, kind)
 			first := dbtest.Open(t, url)
-			if _, err := db.Rollback(context.Background(), first); err != nil {
+			undone, err := db.Rollback(context.Background(), first)
+			if err != nil {
 				t.Fatal(err)
 			}
 			var wg sync.WaitGroup
@@ -93,8 +94,8 @@ func TestConcurrentMigrateOnFreshDatabase(t *testing.T) {
 				}
 				total += len(applied[i])
 			}
-			if n, _ := db.Pending(context.Background(), first); n != 0 || total != 1 {
-				t.Fatalf("pending %d, migrations applied %d times in all (want once)", n, total)
+			if n, _ := db.Pending(context.Background(), first); n != 0 || total != len(undone) {
+				t.Fatalf("pending %d, %d migrations applied in all (want each of the %d once)", n, total, len(undone))
 			}
 		})
 	}

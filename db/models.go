@@ -86,6 +86,9 @@ type Token struct {
 	Expires  *time.Time `bun:"expires"`
 	Revoked  *time.Time `bun:"revoked"`
 	LastUsed *time.Time `bun:"last_used"`
+	// ViaLogin marks keys issued by /api-auth/password/, which a login may
+	// revoke to keep a user's live login keys under a cap.
+	ViaLogin bool `bun:"via_login"`
 }
 
 type CallRole struct {

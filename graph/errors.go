@@ -25,6 +25,7 @@ const (
 	CodeBadUserInput    = "BAD_USER_INPUT"
 	CodeConflict        = "CONFLICT"
 	CodeUnavailable     = "UNAVAILABLE"
+	CodeRateLimited     = "RATE_LIMITED"
 	CodeInternal        = "INTERNAL_SERVER_ERROR"
 )
 
@@ -35,6 +36,7 @@ var kindCodes = map[core.Kind]string{
 	core.KindInvalid:         CodeBadUserInput,
 	core.KindConflict:        CodeConflict,
 	core.KindUnavailable:     CodeUnavailable,
+	core.KindThrottled:       CodeRateLimited,
 }
 
 // errPanic stands for a recovered panic, already logged with its stack.
@@ -66,9 +68,12 @@ func (p presenter) present(ctx context.Context, err error) *gqlerror.Error {
 		code := kindCodes[coreErr.Kind]
 		out.Message = coreErr.Message
 		out.Extensions = map[string]any{"code": code}
-		if code == CodeBadUserInput && len(coreErr.Fields) > 0 {
+		switch {
+		case code == CodeBadUserInput && len(coreErr.Fields) > 0:
 			out.Message = inputMessage(coreErr.Fields)
 			out.Extensions["fields"] = inputFields(coreErr.Fields)
+		case code == CodeRateLimited:
+			out.Extensions["retryAfter"] = coreErr.RetryAfterSeconds()
 		}
 		return out
 	case errors.As(err, &inErr):

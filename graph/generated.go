@@ -791,13 +791,15 @@ the ` + "`" + `Authorization` + "`" + ` header (` + "`" + `Token <key>` + "`" + 
 introspection is answered without one when the server enables it.
 
 Errors carry ` + "`" + `extensions.code` + "`" + `: UNAUTHENTICATED, FORBIDDEN, NOT_FOUND,
-BAD_USER_INPUT, CONFLICT, UNAVAILABLE, INTERNAL_SERVER_ERROR, or one of
+BAD_USER_INPUT, CONFLICT, UNAVAILABLE, RATE_LIMITED, INTERNAL_SERVER_ERROR, or one of
 gqlgen's own (GRAPHQL_PARSE_FAILED, GRAPHQL_VALIDATION_FAILED,
 COMPLEXITY_LIMIT_EXCEEDED, DEPTH_LIMIT_EXCEEDED, PERSISTED_QUERY_NOT_FOUND).
 BAD_USER_INPUT also carries ` + "`" + `extensions.fields` + "`" + `: an object keyed by the failing
 input field as GraphQL names it (` + "`" + `maxAutoReassignAttempts` + "`" + `), each value
 ` + "`" + `{"restField": "max_auto_reassign_attempts", "messages": ["..."]}` + "`" + ` with the
-messages REST gives for the same mistake.
+messages REST gives for the same mistake. RATE_LIMITED (the key is over the
+server's per-key request rate) also carries ` + "`" + `extensions.retryAfter` + "`" + `: the
+seconds to wait before trying again.
 """
 schema {
   query: Query

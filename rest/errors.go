@@ -77,6 +77,10 @@ func (h *handler) fail(x *exchange, err error) {
 			}
 		case core.KindConflict:
 			status = http.StatusPreconditionFailed
+		case core.KindThrottled:
+			// DRF's Throttled: whole seconds, rounded up.
+			status = http.StatusTooManyRequests
+			x.w.Header().Set("Retry-After", strconv.Itoa(ce.RetryAfterSeconds()))
 		case core.KindUnavailable:
 			status = http.StatusServiceUnavailable
 			if !errors.Is(err, context.Canceled) {

@@ -5,11 +5,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -74,6 +76,25 @@ var client = &http.Client{
 	Timeout:       30 * time.Second,
 }
 
+var fromClients sync.Map // address → *http.Client
+
+// clientFrom is a client whose connections come from ip, so that one test
+// can be several clients to the per-address limits: Linux routes all of
+// 127.0.0.0/8 to the loopback interface.
+func clientFrom(ip string) *http.Client {
+	if c, ok := fromClients.Load(ip); ok {
+		return c.(*http.Client)
+	}
+	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}}
+	c := &http.Client{
+		CheckRedirect: client.CheckRedirect,
+		Timeout:       client.Timeout,
+		Transport:     &http.Transport{DialContext: d.DialContext},
+	}
+	actual, _ := fromClients.LoadOrStore(ip, c)
+	return actual.(*http.Client)
+}
+
 type response struct {
 	status int
 	header http.Header
@@ -85,8 +106,9 @@ type response struct {
 type req struct {
 	method, path, token, body string
 	header                    map[string]string
-	chunked                   bool // send the body without a Content-Length
-	serverError               bool // a 500 is what the test provokes
+	chunked                   bool   // send the body without a Content-Length
+	from                      string // the loopback address to connect from (127.x.y.z), when not the usual
+	serverError               bool   // a 500 is what the test provokes
 }
 
 // leaks are texts that would betray SQL, the driver or a stack trace.
@@ -128,7 +150,11 @@ func doURL(t testing.TB, base string, tokens map[string]string, r req) response 
 			hr.Header.Set(k, v)
 		}
 	}
-	res, err := client.Do(hr)
+	c := client
+	if r.from != "" {
+		c = clientFrom(r.from)
+	}
+	res, err := c.Do(hr)
 	if err != nil {
 		t.Errorf("%s %s: %v", r.method, r.path, err)
 		return response{}

@@ -1,6 +1,7 @@
 package rest
 
 import (
+	"net"
 	"net/http"
 
 	"github.com/callcfg/callcfg/core"
@@ -20,7 +21,7 @@ func (h *handler) login(x *exchange) {
 		h.fail(x, errFields(fe))
 		return
 	}
-	key, err := h.svc.Login(x.r.Context(), username, password)
+	key, err := h.svc.Login(x.r.Context(), core.Credentials{Username: username, Password: password, ClientAddr: clientAddr(x.r)})
 	if err != nil {
 		h.fail(x, err)
 		return
@@ -31,4 +32,14 @@ func (h *handler) login(x *exchange) {
 	buf.b = appendString(buf.b, key)
 	buf.b = append(buf.b, '}')
 	h.send(x, http.StatusOK, buf.b)
+}
+
+// clientAddr is the host of the connection's address. X-Forwarded-For is
+// not read: any client can set it, and would then choose its own bucket.
+func clientAddr(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
 }

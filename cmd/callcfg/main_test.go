@@ -51,7 +51,7 @@ func TestAdminFlows(t *testing.T) {
 		if err != nil {
 			t.Fatalf("the printed key does not work: %v", err)
 		}
-		if _, err := svc.Login(ctx, "boss", "s3cret"); err != nil {
+		if _, err := svc.Login(ctx, core.Credentials{Username: "boss", Password: "s3cret"}); err != nil {
 			t.Fatalf("password from stdin: %v", err)
 		}
 		callID := mustUUID(t, call)
@@ -112,6 +112,12 @@ func TestBadInvocations(t *testing.T) {
 		{"both targets", []string{"role", "grant", "--username", "dup", "--org", org, "--call", org, "--role", "manager"}, 2, "exactly one"},
 		{"bad migrate action", []string{"migrate", "sideways"}, 2, "want up, down or status"},
 		{"negative ttl", []string{"token", "create", "--username", "dup", "--ttl", "-1h"}, 2, "negative"},
+		{"negative login key lifetime", []string{"serve", "--login-token-ttl", "-1h"}, 2, "--login-token-ttl"},
+		{"negative login key cap", []string{"serve", "--max-login-keys", "-1"}, 2, "--max-login-keys"},
+		{"negative login rate", []string{"serve", "--login-rate", "-1"}, 2, "--login-rate"},
+		{"no login burst", []string{"serve", "--login-burst", "0"}, 2, "--login-burst"},
+		{"rate limit not a number", []string{"serve", "--rate-limit", "NaN"}, 2, "--rate-limit"},
+		{"no rate burst", []string{"serve", "--rate-burst", "0"}, 2, "--rate-burst"},
 		{"missing import file", []string{"call", "import", "--file", "/nonexistent/x.jsonl"}, 1, "no such file"},
 	}
 	callcfg(t, url, "", "user", "create", "--username", "dup").must(t)

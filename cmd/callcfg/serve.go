@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"net/http/pprof"
@@ -44,6 +45,13 @@ func envDuration(name string, def time.Duration) time.Duration {
 	return def
 }
 
+func envFloat(name string, def float64) float64 {
+	if v, err := strconv.ParseFloat(os.Getenv(name), 64); err == nil {
+		return v
+	}
+	return def
+}
+
 func envInt(name string, def int) int {
 	if v, err := strconv.Atoi(os.Getenv(name)); err == nil {
 		return v
@@ -56,7 +64,8 @@ type serveFlags struct {
 	addr, publicURL, adminAddr, logFormat, logLevel, cors string
 	allowedHosts                                          string
 	demo                                                  bool
-	dbMaxConns                                            int
+	dbMaxConns, rateBurst                                 int
+	rateLimit                                             float64
 	readHeaderTimeout, readTimeout, writeTimeout          time.Duration
 	idleTimeout, shutdownTimeout, drainDelay              time.Duration
 }
@@ -81,6 +90,13 @@ func serve(ctx context.Context, env *cmdEnv, args []string) error {
 	fs.StringVar(&f.logLevel, "log-level", envOr("LOG_LEVEL", "info"), "debug, info (one line per request), warn or error (env LOG_LEVEL)")
 	fs.StringVar(&f.adminAddr, "admin-addr", os.Getenv("ADMIN_ADDR"), "listen address of the admin listener with pprof and metrics; off when empty (env ADMIN_ADDR)")
 	fs.IntVar(&f.dbMaxConns, "db-max-conns", envInt("DB_MAX_CONNS", 0), "PostgreSQL connections per replica; 0 picks 4 per core (env DB_MAX_CONNS)")
+	login := core.DefaultLoginPolicy()
+	fs.DurationVar(&login.TokenTTL, "login-token-ttl", envDuration("LOGIN_TOKEN_TTL", login.TokenTTL), "lifetime of keys issued by /api-auth/password/; 0: no expiry (env LOGIN_TOKEN_TTL)")
+	fs.IntVar(&login.MaxKeys, "max-login-keys", envInt("MAX_LOGIN_KEYS", login.MaxKeys), "live keys a user keeps from logins; a login revokes the oldest beyond; 0: no cap (env MAX_LOGIN_KEYS)")
+	fs.Float64Var(&login.ClientRate, "login-rate", envFloat("LOGIN_RATE", login.ClientRate), "login attempts per second per client address, per replica; 0: no limit (env LOGIN_RATE)")
+	fs.IntVar(&login.ClientBurst, "login-burst", envInt("LOGIN_BURST", login.ClientBurst), "login attempts a client address may make at once (env LOGIN_BURST)")
+	fs.Float64Var(&f.rateLimit, "rate-limit", envFloat("RATE_LIMIT", 0), "requests per second per API key, per replica; 0: no limit (env RATE_LIMIT)")
+	fs.IntVar(&f.rateBurst, "rate-burst", envInt("RATE_BURST", 50), "requests an API key may make at once when --rate-limit is set (env RATE_BURST)")
 	fs.DurationVar(&f.readHeaderTimeout, "read-header-timeout", envDuration("READ_HEADER_TIMEOUT", 10*time.Second), "(env READ_HEADER_TIMEOUT)")
 	fs.DurationVar(&f.readTimeout, "read-timeout", envDuration("READ_TIMEOUT", 30*time.Second), "(env READ_TIMEOUT)")
 	fs.DurationVar(&f.writeTimeout, "write-timeout", envDuration("WRITE_TIMEOUT", 60*time.Second), "(env WRITE_TIMEOUT)")
@@ -89,6 +105,9 @@ func serve(ctx context.Context, env *cmdEnv, args []string) error {
 	fs.StringVar(&f.allowedHosts, "allowed-hosts", os.Getenv("ALLOWED_HOSTS"), "comma-separated Host header values to answer (as Django's ALLOWED_HOSTS: a leading dot matches subdomains, * any); others get 400. Empty: any (env ALLOWED_HOSTS)")
 	fs.DurationVar(&f.shutdownTimeout, "shutdown-timeout", envDuration("SHUTDOWN_TIMEOUT", 20*time.Second), "time given to requests in flight on SIGTERM (env SHUTDOWN_TIMEOUT)")
 	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if err := checkLimits(login, f); err != nil {
 		return err
 	}
 	cfg.CORSOrigins = ops.ParseOrigins(f.cors)
@@ -118,7 +137,7 @@ func serve(ctx context.Context, env *cmdEnv, args []string) error {
 	for _, m := range applied {
 		logger.Info("applied migration", "name", m)
 	}
-	svc := core.New(bdb)
+	svc := core.New(bdb, core.WithLoginPolicy(login), core.WithRateLimit(f.rateLimit, f.rateBurst))
 
 	ln, err := net.Listen("tcp", f.addr)
 	if err != nil {
@@ -186,6 +205,28 @@ func serve(ctx context.Context, env *cmdEnv, args []string) error {
 	}
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
+	}
+	return nil
+}
+
+// checkLimits refuses settings that would silently mean something else.
+func checkLimits(login core.LoginPolicy, f serveFlags) error {
+	bad := func(flag string, v any, want string) error {
+		return usageError{fmt.Sprintf("serve: --%s %v: want %s", flag, v, want)}
+	}
+	switch {
+	case login.TokenTTL < 0:
+		return bad("login-token-ttl", login.TokenTTL, "a duration of 0 or more")
+	case login.MaxKeys < 0:
+		return bad("max-login-keys", login.MaxKeys, "0 or more")
+	case !(login.ClientRate >= 0) || math.IsInf(login.ClientRate, 0):
+		return bad("login-rate", login.ClientRate, "a number of 0 or more")
+	case login.ClientBurst < 1:
+		return bad("login-burst", login.ClientBurst, "1 or more")
+	case !(f.rateLimit >= 0) || math.IsInf(f.rateLimit, 0):
+		return bad("rate-limit", f.rateLimit, "a number of 0 or more")
+	case f.rateBurst < 1:
+		return bad("rate-burst", f.rateBurst, "1 or more")
 	}
 	return nil
 }

@@ -117,3 +117,59 @@ func TestServeDrainsBeforeClosing(t *testing.T) {
 		t.Fatal("a second signal did not cut the drain short")
 	}
 }
+
+// The throttling settings reach the core, as flags and as environment
+// variables: a key past --rate-burst and a client past LOGIN_BURST get 429,
+// and a login key lives --login-token-ttl.
+func TestServeThrottles(t *testing.T) {
+	t.Setenv("RATE_BURST", "2")
+	t.Setenv("LOGIN_BURST", "1")
+	dbtest.Each(t, func(t *testing.T, url string) {
+		callcfg(t, url, "s3cret\n", "user", "create", "--username", "boss", "--password-stdin").must(t)
+		key := callcfg(t, url, "", "token", "create", "--username", "boss").must(t)
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		var out, errb opstest.Buffer
+		done := make(chan int, 1)
+		go func() {
+			done <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--database-url", url,
+				"--rate-limit", "0.001", "--login-rate", "0.001", "--login-token-ttl", "90m", "--drain-delay", "0"}, strings.NewReader(""), &out, &errb)
+		}()
+		base := "http://" + waitFor(t, &errb, regexp.MustCompile(`listening addr=(\S+)`))
+		status := func(method, path, body string) int {
+			t.Helper()
+			r, _ := http.NewRequest(method, base+path, strings.NewReader(body))
+			if method == "GET" {
+				r.Header.Set("Authorization", "Token "+key)
+			}
+			r.Header.Set("Content-Type", "application/json")
+			res, err := http.DefaultClient.Do(r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
+			return res.StatusCode
+		}
+		got := []int{status("GET", "/api/proposal-protected-calls/", ""), status("GET", "/api/proposal-protected-calls/", ""),
+			status("GET", "/api/proposal-protected-calls/", "")}
+		if got[0] != 200 || got[1] != 200 || got[2] != 429 {
+			t.Errorf("three requests with RATE_BURST=2: %v", got)
+		}
+		login := `{"username": "boss", "password": "s3cret"}`
+		if a, b := status("POST", "/api-auth/password/", login), status("POST", "/api-auth/password/", login); a != 200 || b != 429 {
+			t.Errorf("two logins with LOGIN_BURST=1: %d %d", a, b)
+		}
+		q := "SELECT expires, created FROM api_tokens WHERE via_login = ?"
+		var expires, created time.Time
+		if err := dbtest.Open(t, url).QueryRowContext(context.Background(), q, true).Scan(&expires, &created); err != nil {
+			t.Fatal(err)
+		}
+		if lifetime := expires.Sub(created).Minutes(); lifetime != 90 {
+			t.Errorf("a login key lives %v minutes, want 90", lifetime)
+		}
+		cancel()
+		if code := <-done; code != 0 {
+			t.Fatalf("serve exited %d: %s", code, errb.String())
+		}
+	})
+}

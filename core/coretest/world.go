@@ -61,11 +61,12 @@ func check(t testing.TB, err error) {
 	}
 }
 
-// Build fills an empty, migrated database.
-func Build(t testing.TB, bdb *bun.DB) *World {
+// Build fills an empty, migrated database; opts configure the World's
+// Service.
+func Build(t testing.TB, bdb *bun.DB, opts ...core.Option) *World {
 	t.Helper()
 	ctx := context.Background()
-	svc := core.New(bdb)
+	svc := core.New(bdb, opts...)
 	w := &World{Svc: svc, Tokens: map[string]string{}, Actors: map[string]core.Actor{Anonymous: {}}}
 	org, err := svc.CreateOrg(ctx, "Research Council")
 	check(t, err)
