@@ -140,7 +140,9 @@ func mustMigrations(bdb *bun.DB) []migrate.Migration {
 	return ms.Sorted()
 }
 
-// Migrate applies every pending migration and returns their names.
+// Migrate applies every pending migration and returns their names. On
+// PostgreSQL bdb must be a direct connection, not one through a transaction
+// pooler: the advisory lock that serialises replicas belongs to a session.
 func Migrate(ctx context.Context, bdb *bun.DB) ([]string, error) {
 	m, err := newMigrator(bdb)
 	if err != nil {

@@ -7,8 +7,6 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/uptrace/bun"
-
 	"github.com/callcfg/callcfg/db"
 	"github.com/callcfg/callcfg/db/dbtest"
 )
@@ -43,8 +41,11 @@ func TestMigrationFoldersMatch(t *testing.T) {
 	}
 }
 
+// Migrations take a direct connection (their lock belongs to a session),
+// also where requests go through PgBouncer.
 func TestMigrateDownAndUp(t *testing.T) {
-	dbtest.EachDB(t, func(t *testing.T, bdb *bun.DB) {
+	dbtest.Each(t, func(t *testing.T, url string) {
+		bdb := dbtest.Open(t, dbtest.DirectURL(url))
 		ctx := context.Background()
 		if n, err := db.Pending(ctx, bdb); err != nil || n != 0 {
 			t.Fatalf("pending after migrate: %d %v", n, err)
@@ -65,11 +66,13 @@ func TestMigrateDownAndUp(t *testing.T) {
 	})
 }
 
-// Replicas start together: their migrations must queue, not collide.
+// Replicas start together: their migrations must queue, not collide. They
+// migrate over the direct URL, also where their requests go through
+// PgBouncer (over which the session's lock would not hold).
 func TestConcurrentMigrateOnFreshDatabase(t *testing.T) {
 	for _, kind := range dbtest.Kinds {
 		t.Run(kind, func(t *testing.T) {
-			url := dbtest.NewURL(t, kind)
+			url := dbtest.DirectURL(dbtest.NewURL(t, kind))
 			first := dbtest.Open(t, url)
 			undone, err := db.Rollback(context.Background(), first)
 			if err != nil {

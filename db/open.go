@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -24,6 +25,12 @@ const DefaultURL = "sqlite://callcfg.db"
 // Options tune the connection pool. Zero values pick sensible defaults.
 type Options struct {
 	MaxOpenConns int
+	// Unprepared sends every PostgreSQL statement as an unnamed one, as a
+	// transaction pooler (PgBouncer before 1.21 in transaction mode)
+	// requires: a named prepared statement lives on one server connection,
+	// and the pooler hands the next transaction another. The URL
+	// parameter prepared_statements=off does the same.
+	Unprepared bool
 	// Timeout bounds connecting and each network read/write to PostgreSQL,
 	// so a vanished database turns into an error instead of a hang.
 	Timeout time.Duration
@@ -46,11 +53,24 @@ func Open(ctx context.Context, rawURL string, opts Options) (*bun.DB, error) {
 	var bdb *bun.DB
 	switch scheme {
 	case "postgres", "postgresql":
-		if _, err := url.Parse(rawURL); err != nil {
+		u, err := url.Parse(rawURL)
+		if err != nil {
 			return nil, fmt.Errorf("database URL %q: %v", redact(rawURL), errors.Unwrap(err))
 		}
+		// prepared_statements is this service's parameter, not one for the
+		// server: pgdriver would send it as a setting.
+		q := u.Query()
+		switch v := q.Get(preparedParam); v {
+		case "", "on":
+		case "off":
+			opts.Unprepared = true
+		default:
+			return nil, fmt.Errorf("database URL %q: %s=%q: want on or off", redact(rawURL), preparedParam, v)
+		}
+		q.Del(preparedParam)
+		u.RawQuery = q.Encode()
 		connector := pgdriver.NewConnector(
-			pgdriver.WithDSN(rawURL),
+			pgdriver.WithDSN(u.String()),
 			pgdriver.WithTimeout(opts.Timeout),
 			pgdriver.WithDialTimeout(opts.Timeout),
 			pgdriver.WithApplicationName("callcfg"),
@@ -67,6 +87,9 @@ func Open(ctx context.Context, rawURL string, opts Options) (*bun.DB, error) {
 		sqldb.SetMaxIdleConns(maxOpen)
 		sqldb.SetConnMaxIdleTime(5 * time.Minute)
 		bdb = bun.NewDB(sqldb, pgdialect.New())
+		if opts.Unprepared {
+			unprepared.Store(bdb, true)
+		}
 	case "sqlite":
 		path := strings.TrimPrefix(rawURL, "sqlite://")
 		if path == "" {
@@ -94,6 +117,20 @@ func Open(ctx context.Context, rawURL string, opts Options) (*bun.DB, error) {
 		return nil, fmt.Errorf("cannot reach database %s: %v", redact(rawURL), oneLine(err))
 	}
 	return bdb, nil
+}
+
+// preparedParam is the URL parameter that turns prepared statements off.
+const preparedParam = "prepared_statements"
+
+// unprepared holds the PostgreSQL handles Open made with prepared
+// statements off, for NewStore.
+var unprepared sync.Map // *bun.DB -> bool
+
+// Prepares reports whether statements sent through bdb may be prepared:
+// PostgreSQL, unless Open was told otherwise.
+func Prepares(bdb *bun.DB) bool {
+	_, off := unprepared.Load(bdb)
+	return IsPostgres(bdb) && !off
 }
 
 func sqliteDSN(path string) string {

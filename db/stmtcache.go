@@ -13,7 +13,9 @@ import (
 // arguments inlined, which PostgreSQL parses and plans anew each time; for
 // these short statements planning costs more than executing (pgbench on
 // this schema: about 3 times the throughput prepared). On SQLite there is
-// none: one process, no network, nothing to gain.
+// none: one process, no network, nothing to gain. Behind a transaction
+// pooler that cannot keep prepared statements, there is none either
+// (Options.Unprepared), and every statement goes as text.
 //
 // Statements name their columns (never *), so a migration that adds a
 // column cannot invalidate a cached plan's result type.
@@ -23,10 +25,11 @@ type stmtCache struct {
 	stmts map[string]*sql.Stmt
 }
 
-// newStmtCache returns nil on SQLite. Statements are prepared on first use,
-// so a database that is down at start-up only delays them.
+// newStmtCache returns nil on SQLite and when prepared statements are off.
+// Statements are prepared on first use, so a database that is down at
+// start-up only delays them.
 func newStmtCache(bdb *bun.DB) *stmtCache {
-	if !IsPostgres(bdb) {
+	if !Prepares(bdb) {
 		return nil
 	}
 	return &stmtCache{db: bdb, stmts: map[string]*sql.Stmt{}}

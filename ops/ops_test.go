@@ -12,8 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/uptrace/bun"
-
 	"github.com/callcfg/callcfg/db"
 	"github.com/callcfg/callcfg/db/dbtest"
 	"github.com/callcfg/callcfg/ops"
@@ -123,7 +121,8 @@ func TestCORS(t *testing.T) {
 }
 
 func TestReadyz(t *testing.T) {
-	dbtest.EachDB(t, func(t *testing.T, bdb *bun.DB) {
+	dbtest.Each(t, func(t *testing.T, url string) {
+		bdb := dbtest.Open(t, url)
 		var draining atomic.Bool
 		h := ops.Readyz(bdb, 2*time.Second, draining.Load)
 		get := func() int {
@@ -139,7 +138,7 @@ func TestReadyz(t *testing.T) {
 			t.Fatalf("draining: %d", got)
 		}
 		draining.Store(false)
-		if _, err := db.Rollback(context.Background(), bdb); err != nil {
+		if _, err := db.Rollback(context.Background(), dbtest.Open(t, dbtest.DirectURL(url))); err != nil {
 			t.Fatal(err)
 		}
 		if got := get(); got != 503 {

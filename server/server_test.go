@@ -169,12 +169,18 @@ func TestDatabaseOutage(t *testing.T) {
 }
 
 // Two replicas on one database: they migrate together without racing, each
-// sees the other's writes at once, and interleaved updates lose nothing.
+// sees the other's writes at once, and interleaved updates lose nothing;
+// directly and through PgBouncer (where they migrate over the direct URL).
 func TestTwoReplicas(t *testing.T) {
-	url := dbtest.NewURL(t, "postgres")
+	for _, kind := range dbtest.PostgresKinds() {
+		t.Run(kind, func(t *testing.T) { testTwoReplicas(t, dbtest.NewURL(t, kind)) })
+	}
+}
+
+func testTwoReplicas(t *testing.T, url string) {
 	w := coretest.Build(t, dbtest.Open(t, url))
 	ctx := context.Background()
-	if _, err := db.Rollback(ctx, dbtest.Open(t, url)); err != nil {
+	if _, err := db.Rollback(ctx, dbtest.Open(t, dbtest.DirectURL(url))); err != nil {
 		t.Fatal(err)
 	}
 	// The rollback dropped the world; the replicas migrate afresh, together.
@@ -186,7 +192,7 @@ func TestTwoReplicas(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			bdb := dbtest.Open(t, url)
-			if _, errs[i] = db.Migrate(ctx, bdb); errs[i] == nil {
+			if _, errs[i] = db.Migrate(ctx, dbtest.Open(t, dbtest.DirectURL(url))); errs[i] == nil {
 				replicas[i] = httptest.NewServer(server.New(core.New(bdb), server.DefaultConfig()))
 			}
 		}()

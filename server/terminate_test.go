@@ -23,7 +23,12 @@ import (
 // unavailable for a moment, never a bug: no request gets a 500, a read is
 // retried once on a fresh connection, and the service goes on by itself.
 func TestConnectionsTerminatedByTheServer(t *testing.T) {
-	dbURL := dbtest.NewURL(t, "postgres")
+	for _, kind := range dbtest.PostgresKinds() {
+		t.Run(kind, func(t *testing.T) { testConnectionsTerminated(t, dbtest.NewURL(t, kind)) })
+	}
+}
+
+func testConnectionsTerminated(t *testing.T, dbURL string) {
 	w := coretest.Build(t, dbtest.Open(t, dbURL))
 	ctx := context.Background()
 	bdb, err := db.Open(ctx, dbURL, db.Options{MaxOpenConns: 8})
@@ -34,7 +39,7 @@ func TestConnectionsTerminatedByTheServer(t *testing.T) {
 	srv := httptest.NewServer(server.New(core.New(bdb), server.DefaultConfig()))
 	defer srv.Close()
 	admin := dbtest.Open(t, dbtest.AdminURL())
-	u, _ := url.Parse(dbURL)
+	u, _ := url.Parse(dbtest.DirectURL(dbURL))
 	dbName := strings.TrimPrefix(u.Path, "/")
 	terminate := func(t *testing.T) {
 		t.Helper()

@@ -45,13 +45,55 @@ func init() {
 	}
 }
 
+// dbFlags are the database settings every command shares.
+type dbFlags struct {
+	url, directURL, prepared string
+}
+
 // newFlags makes a flag set that reports errors instead of exiting, with the
-// --database-url flag every command shares.
-func newFlags(env *cmdEnv, name string) (*flag.FlagSet, *string) {
+// database flags every command shares.
+func newFlags(env *cmdEnv, name string) (*flag.FlagSet, *dbFlags) {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(env.stderr)
-	dbURL := fs.String("database-url", os.Getenv("DATABASE_URL"), "database URL: postgres://… or sqlite://PATH (env DATABASE_URL; default "+db.DefaultURL+")")
-	return fs, dbURL
+	d := &dbFlags{}
+	fs.StringVar(&d.url, "database-url", os.Getenv("DATABASE_URL"), "database URL: postgres://… or sqlite://PATH (env DATABASE_URL; default "+db.DefaultURL+")")
+	fs.StringVar(&d.directURL, "database-direct-url", os.Getenv("DATABASE_DIRECT_URL"), "a direct PostgreSQL URL (not through a transaction pooler) for migrations, which need a session; default: --database-url (env DATABASE_DIRECT_URL)")
+	fs.StringVar(&d.prepared, "db-prepared-statements", envOr("DB_PREPARED_STATEMENTS", "on"), "on or off: off sends every statement unnamed, as PgBouncer before 1.21 in transaction mode needs (env DB_PREPARED_STATEMENTS)")
+	return fs, d
+}
+
+// check refuses settings that cannot work.
+func (d *dbFlags) check(cmd string) error {
+	if d.prepared != "on" && d.prepared != "off" {
+		return usageError{fmt.Sprintf("%s: --db-prepared-statements %q: want on or off", cmd, d.prepared)}
+	}
+	return nil
+}
+
+// open connects to the database the requests go to.
+func (d *dbFlags) open(ctx context.Context, opts db.Options) (*bun.DB, error) {
+	opts.Unprepared = d.prepared == "off"
+	return db.Open(ctx, d.url, opts)
+}
+
+// openDirect connects over the direct URL, for migrations: their lock,
+// which keeps replicas from migrating at once, belongs to a session.
+func (d *dbFlags) openDirect(ctx context.Context) (*bun.DB, error) {
+	direct := d.directURL
+	if direct == "" {
+		direct = d.url
+	}
+	return db.Open(ctx, direct, db.Options{MaxOpenConns: 2, Unprepared: true})
+}
+
+// migrate applies pending migrations over the direct URL.
+func (d *dbFlags) migrate(ctx context.Context) ([]string, error) {
+	bdb, err := d.openDirect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer bdb.Close()
+	return db.Migrate(ctx, bdb)
 }
 
 func parse(fs *flag.FlagSet, args []string) error {
@@ -86,22 +128,16 @@ func parseUUID(fs *flag.FlagSet, name, value string) (uuid.UUID, error) {
 	return id, nil
 }
 
-// openMigrated connects and applies pending migrations, so that every
-// command works on a fresh database as it does on an up-to-date one.
-func openMigrated(ctx context.Context, dbURL string) (*bun.DB, error) {
-	bdb, err := db.Open(ctx, dbURL, db.Options{})
-	if err != nil {
-		return nil, err
+// withService applies pending migrations, so that every command works on a
+// fresh database as it does on an up-to-date one, and runs fn.
+func withService(ctx context.Context, d *dbFlags, fn func(*core.Service) error) error {
+	if err := d.check("callcfg"); err != nil {
+		return err
 	}
-	if _, err := db.Migrate(ctx, bdb); err != nil {
-		bdb.Close()
-		return nil, err
+	if _, err := d.migrate(ctx); err != nil {
+		return err
 	}
-	return bdb, nil
-}
-
-func withService(ctx context.Context, dbURL string, fn func(*core.Service) error) error {
-	bdb, err := openMigrated(ctx, dbURL)
+	bdb, err := d.open(ctx, db.Options{})
 	if err != nil {
 		return err
 	}
@@ -110,13 +146,13 @@ func withService(ctx context.Context, dbURL string, fn func(*core.Service) error
 }
 
 func migrateCmd(ctx context.Context, env *cmdEnv, args []string) error {
-	fs, dbURL := newFlags(env, "migrate")
+	fs, dbf := newFlags(env, "migrate")
 	action := fs.String("action", "", "up, down or status")
 	yes := fs.Bool("yes", false, "down: roll back even though the database holds data, which the rollback destroys")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	bdb, err := db.Open(ctx, *dbURL, db.Options{})
+	bdb, err := dbf.openDirect(ctx)
 	if err != nil {
 		return err
 	}
@@ -172,7 +208,7 @@ func migrateCmd(ctx context.Context, env *cmdEnv, args []string) error {
 }
 
 func userCreate(ctx context.Context, env *cmdEnv, args []string) error {
-	fs, dbURL := newFlags(env, "user create")
+	fs, dbf := newFlags(env, "user create")
 	username := fs.String("username", "", "login name (required)")
 	email := fs.String("email", "", "email address")
 	staff := fs.Bool("staff", false, "staff: sees and manages everything")
@@ -195,7 +231,7 @@ func userCreate(ctx context.Context, env *cmdEnv, args []string) error {
 			return usageError{"user create: --password-stdin read an empty password"}
 		}
 	}
-	return withService(ctx, *dbURL, func(svc *core.Service) error {
+	return withService(ctx, dbf, func(svc *core.Service) error {
 		u, err := svc.CreateUser(ctx, in)
 		if err != nil {
 			return err
@@ -206,7 +242,7 @@ func userCreate(ctx context.Context, env *cmdEnv, args []string) error {
 }
 
 func tokenCreate(ctx context.Context, env *cmdEnv, args []string) error {
-	fs, dbURL := newFlags(env, "token create")
+	fs, dbf := newFlags(env, "token create")
 	username := fs.String("username", "", "whose key (required)")
 	ttl := fs.Duration("ttl", 0, "lifetime, e.g. 720h; 0 never expires")
 	if err := parse(fs, args); err != nil {
@@ -218,7 +254,7 @@ func tokenCreate(ctx context.Context, env *cmdEnv, args []string) error {
 	if *ttl < 0 {
 		return usageError{"token create: --ttl must not be negative"}
 	}
-	return withService(ctx, *dbURL, func(svc *core.Service) error {
+	return withService(ctx, dbf, func(svc *core.Service) error {
 		key, err := svc.CreateToken(ctx, *username, *ttl)
 		if err != nil {
 			return err
@@ -230,7 +266,7 @@ func tokenCreate(ctx context.Context, env *cmdEnv, args []string) error {
 }
 
 func tokenRevoke(ctx context.Context, env *cmdEnv, args []string) error {
-	fs, dbURL := newFlags(env, "token revoke")
+	fs, dbf := newFlags(env, "token revoke")
 	username := fs.String("username", "", "whose keys (required)")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -238,7 +274,7 @@ func tokenRevoke(ctx context.Context, env *cmdEnv, args []string) error {
 	if err := required(fs, "username"); err != nil {
 		return err
 	}
-	return withService(ctx, *dbURL, func(svc *core.Service) error {
+	return withService(ctx, dbf, func(svc *core.Service) error {
 		n, err := svc.RevokeTokens(ctx, *username)
 		if err != nil {
 			return err
@@ -250,7 +286,7 @@ func tokenRevoke(ctx context.Context, env *cmdEnv, args []string) error {
 }
 
 func orgCreate(ctx context.Context, env *cmdEnv, args []string) error {
-	fs, dbURL := newFlags(env, "org create")
+	fs, dbf := newFlags(env, "org create")
 	name := fs.String("name", "", "organisation name (required)")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -258,7 +294,7 @@ func orgCreate(ctx context.Context, env *cmdEnv, args []string) error {
 	if err := required(fs, "name"); err != nil {
 		return err
 	}
-	return withService(ctx, *dbURL, func(svc *core.Service) error {
+	return withService(ctx, dbf, func(svc *core.Service) error {
 		o, err := svc.CreateOrg(ctx, *name)
 		if err != nil {
 			return err
@@ -269,7 +305,7 @@ func orgCreate(ctx context.Context, env *cmdEnv, args []string) error {
 }
 
 func callCreate(ctx context.Context, env *cmdEnv, args []string) error {
-	fs, dbURL := newFlags(env, "call create")
+	fs, dbf := newFlags(env, "call create")
 	name := fs.String("name", "", "call name, at most 150 characters (required)")
 	org := fs.String("org", "", "uuid of the managing organisation (required)")
 	state := fs.String("state", core.CallStateDraft, "draft, active or archived")
@@ -284,7 +320,7 @@ func callCreate(ctx context.Context, env *cmdEnv, args []string) error {
 	if err != nil {
 		return err
 	}
-	return withService(ctx, *dbURL, func(svc *core.Service) error {
+	return withService(ctx, dbf, func(svc *core.Service) error {
 		c, err := svc.CreateCall(ctx, core.NewCall{Name: *name, Description: *desc, State: *state, OrgUUID: orgID})
 		if err != nil {
 			return err
@@ -295,7 +331,7 @@ func callCreate(ctx context.Context, env *cmdEnv, args []string) error {
 }
 
 func callDelete(ctx context.Context, env *cmdEnv, args []string) error {
-	fs, dbURL := newFlags(env, "call delete")
+	fs, dbf := newFlags(env, "call delete")
 	id := fs.String("uuid", "", "the call's uuid (required)")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -307,7 +343,7 @@ func callDelete(ctx context.Context, env *cmdEnv, args []string) error {
 	if err != nil {
 		return err
 	}
-	return withService(ctx, *dbURL, func(svc *core.Service) error {
+	return withService(ctx, dbf, func(svc *core.Service) error {
 		if err := svc.DeleteCall(ctx, callID); err != nil {
 			return err
 		}
@@ -317,12 +353,12 @@ func callDelete(ctx context.Context, env *cmdEnv, args []string) error {
 }
 
 func callExport(ctx context.Context, env *cmdEnv, args []string) error {
-	fs, dbURL := newFlags(env, "call export")
+	fs, dbf := newFlags(env, "call export")
 	file := fs.String("file", "", "write here instead of stdout")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	return withService(ctx, *dbURL, func(svc *core.Service) error {
+	return withService(ctx, dbf, func(svc *core.Service) error {
 		w := env.stdout
 		var f *os.File
 		if *file != "" {
@@ -347,7 +383,7 @@ func callExport(ctx context.Context, env *cmdEnv, args []string) error {
 }
 
 func callImport(ctx context.Context, env *cmdEnv, args []string) error {
-	fs, dbURL := newFlags(env, "call import")
+	fs, dbf := newFlags(env, "call import")
 	file := fs.String("file", "", "JSON lines as call export writes them; - for stdin (required)")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -364,7 +400,7 @@ func callImport(ctx context.Context, env *cmdEnv, args []string) error {
 		defer f.Close()
 		r = f
 	}
-	return withService(ctx, *dbURL, func(svc *core.Service) error {
+	return withService(ctx, dbf, func(svc *core.Service) error {
 		start := time.Now()
 		n, err := svc.Import(ctx, r)
 		if err != nil {
@@ -381,7 +417,7 @@ func roleCmd(ctx context.Context, env *cmdEnv, args []string, grant bool) error 
 	if grant {
 		name = "role grant"
 	}
-	fs, dbURL := newFlags(env, name)
+	fs, dbf := newFlags(env, name)
 	username := fs.String("username", "", "the user (required)")
 	call := fs.String("call", "", "uuid of a call (for manager, reviewer, panel_member)")
 	org := fs.String("org", "", "uuid of an organisation (for call_organizer)")
@@ -409,7 +445,7 @@ func roleCmd(ctx context.Context, env *cmdEnv, args []string, grant bool) error 
 		}
 		g.OrgUUID = &id
 	}
-	return withService(ctx, *dbURL, func(svc *core.Service) error {
+	return withService(ctx, dbf, func(svc *core.Service) error {
 		if grant {
 			if err := svc.GrantRole(ctx, g); err != nil {
 				return err

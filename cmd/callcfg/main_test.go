@@ -22,6 +22,9 @@ func callcfg(t *testing.T, dbURL, stdin string, args ...string) result {
 	var out, errb bytes.Buffer
 	if dbURL != "" && len(args) > 0 {
 		args = append(args, "--database-url", dbURL)
+		if direct := dbtest.DirectURL(dbURL); direct != dbURL {
+			args = append(args, "--database-direct-url", direct)
+		}
 	}
 	code := run(context.Background(), args, strings.NewReader(stdin), &out, &errb)
 	return result{code, strings.TrimSpace(out.String()), strings.TrimSpace(errb.String())}

@@ -71,7 +71,7 @@ type serveFlags struct {
 }
 
 func serve(ctx context.Context, env *cmdEnv, args []string) error {
-	fs, dbURL := newFlags(env, "serve")
+	fs, dbf := newFlags(env, "serve")
 	cfg := server.DefaultConfig()
 	var f serveFlags
 	fs.StringVar(&f.addr, "addr", envOr("ADDR", "127.0.0.1:8080"), "listen address (env ADDR)")
@@ -125,18 +125,21 @@ func serve(ctx context.Context, env *cmdEnv, args []string) error {
 	}
 	cfg.Logger = logger
 
-	bdb, err := db.Open(ctx, *dbURL, db.Options{MaxOpenConns: f.dbMaxConns, Timeout: cfg.RequestTimeout})
-	if err != nil {
+	if err := dbf.check("serve"); err != nil {
 		return err
 	}
-	defer bdb.Close()
-	applied, err := db.Migrate(ctx, bdb)
+	applied, err := dbf.migrate(ctx)
 	if err != nil {
 		return err
 	}
 	for _, m := range applied {
 		logger.Info("applied migration", "name", m)
 	}
+	bdb, err := dbf.open(ctx, db.Options{MaxOpenConns: f.dbMaxConns, Timeout: cfg.RequestTimeout})
+	if err != nil {
+		return err
+	}
+	defer bdb.Close()
 	svc := core.New(bdb, core.WithLoginPolicy(login), core.WithRateLimit(f.rateLimit, f.rateBurst))
 
 	ln, err := net.Listen("tcp", f.addr)

@@ -33,8 +33,34 @@ func AdminURL() string {
 	return "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
 }
 
-// Kinds are the databases every storage-touching test runs on.
-var Kinds = []string{"sqlite", "postgres"}
+// PgBouncerURL is a PgBouncer in transaction mode in front of the
+// PostgreSQL of AdminURL (TEST_PGBOUNCER_URL, as `scripts/pgbouncer.sh`
+// starts one), or "" when there is none.
+func PgBouncerURL() string { return os.Getenv("TEST_PGBOUNCER_URL") }
+
+// Kinds are the databases every storage-touching test runs on: SQLite,
+// PostgreSQL and, when PgBouncerURL names one, PostgreSQL through PgBouncer
+// in transaction mode with prepared statements off (CI runs all three).
+var Kinds = kinds()
+
+func kinds() []string {
+	if PgBouncerURL() != "" {
+		return []string{"sqlite", "postgres", "pgbouncer"}
+	}
+	return []string{"sqlite", "postgres"}
+}
+
+// PostgresKinds are the kinds that are PostgreSQL, for tests of what only
+// PostgreSQL does (replicas, terminated connections).
+func PostgresKinds() []string {
+	out := []string{}
+	for _, k := range Kinds {
+		if k != "sqlite" {
+			out = append(out, k)
+		}
+	}
+	return out
+}
 
 // Each runs fn once per database kind, as subtests named after the kind.
 func Each(t *testing.T, fn func(t *testing.T, url string)) {
@@ -79,6 +105,11 @@ func NewURL(t testing.TB, kind string) string {
 		return u
 	case "postgres":
 		return newPostgres(t)
+	case "pgbouncer":
+		direct := newPostgres(t)
+		pooled := throughPgBouncer(t, direct)
+		directURLs.Store(pooled, direct)
+		return pooled
 	}
 	t.Fatalf("unknown database kind %q", kind)
 	return ""
@@ -196,6 +227,42 @@ func migrationsHash() string {
 		return nil
 	})
 	return hex.EncodeToString(h.Sum(nil))[:12]
+}
+
+// directURLs maps each URL through PgBouncer to the direct URL of the same
+// database.
+var directURLs sync.Map
+
+// DirectURL is the URL of the same database that does not go through
+// PgBouncer, for what needs a session (migrations); for any other URL it
+// is the URL itself.
+func DirectURL(rawURL string) string {
+	if d, ok := directURLs.Load(rawURL); ok {
+		return d.(string)
+	}
+	return rawURL
+}
+
+// throughPgBouncer is direct's database reached through PgBouncerURL, with
+// prepared statements off as PgBouncer 1.18 in transaction mode needs.
+func throughPgBouncer(t testing.TB, direct string) string {
+	t.Helper()
+	d, err := url.Parse(direct)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := url.Parse(PgBouncerURL())
+	if err != nil {
+		t.Fatalf("TEST_PGBOUNCER_URL: %v", err)
+	}
+	u.Path = d.Path
+	q := u.Query()
+	q.Set("prepared_statements", "off")
+	if q.Get("sslmode") == "" {
+		q.Set("sslmode", d.Query().Get("sslmode"))
+	}
+	u.RawQuery = q.Encode()
+	return u.String()
 }
 
 func withDatabase(rawURL, name string) string {
