@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"github.com/callcfg/callcfg/core"
+	"github.com/callcfg/callcfg/rest/internal/pyform"
 )
 
 // Page-number pagination as the upstream service does it: DRF's
@@ -25,20 +26,20 @@ type pageRequest struct {
 	valid  bool  // number is a page number Python's int() reads
 }
 
-func readPage(q []queryPair) pageRequest {
+func readPage(q pyform.Query) pageRequest {
 	req := pageRequest{size: defaultPageSize, number: 1, valid: true}
 	// A size that is not a positive integer means the default; a larger
 	// one than allowed means the largest.
-	if v, ok := lastValue(q, pageSizeParam); ok {
-		if n, ok := pyInt(v); ok && n > 0 {
+	if v, ok := q.Get(pageSizeParam); ok {
+		if n, ok := pyform.Int(v); ok && n > 0 {
 			req.size = int(min(n, core.MaxPageSize))
 		}
 	}
 	// "page=" is page 1 (request.query_params.get("page") or 1).
-	if v, _ := lastValue(q, pageParam); v == "last" {
+	if v, _ := q.Get(pageParam); v == "last" {
 		req.last = true
 	} else if v != "" {
-		req.number, req.valid = pyInt(v)
+		req.number, req.valid = pyform.Int(v)
 	}
 	return req
 }
@@ -103,11 +104,13 @@ func (h *handler) setPageHeaders(x *exchange, total, page int64, size int) {
 		}
 		b = append(b, '<')
 		b = append(b, self...)
-		number := ""
+		var q string
 		if n != 1 || keepOne {
-			number = strconv.FormatInt(n, 10)
+			q = x.query.ReplaceParam(pageParam, strconv.FormatInt(n, 10))
+		} else {
+			q = x.query.RemoveParam(pageParam)
 		}
-		if q := encodeQuery(x.query, pageParam, number); q != "" {
+		if q != "" {
 			b = append(b, '?')
 			b = append(b, q...)
 		}
