@@ -93,22 +93,23 @@ func fetchPage[T any](req pageRequest, count func() (int64, error), list func(of
 
 // setPageHeaders writes X-Result-Count and the Link header: first and last
 // always, prev and next when they exist, each the request URL with page
-// replaced (or removed for page 1, except in last) and the query sorted.
+// replaced, or removed for page 1 (last too, on a single page, as upstream's
+// LinkHeaderPagination writes it), and the query sorted.
 func (h *handler) setPageHeaders(x *exchange, total, page int64, size int) {
 	pages := pageCount(total, size)
 	self := h.base(x) + x.r.URL.EscapedPath()
 	b := make([]byte, 0, 4*(len(self)+len(x.r.URL.RawQuery)+24))
-	link := func(n int64, rel string, keepOne bool) {
+	link := func(n int64, rel string) {
 		if len(b) > 0 {
 			b = append(b, ", "...)
 		}
 		b = append(b, '<')
 		b = append(b, self...)
 		var q string
-		if n != 1 || keepOne {
-			q = x.query.ReplaceParam(pageParam, strconv.FormatInt(n, 10))
-		} else {
+		if n == 1 {
 			q = x.query.RemoveParam(pageParam)
+		} else {
+			q = x.query.ReplaceParam(pageParam, strconv.FormatInt(n, 10))
 		}
 		if q != "" {
 			b = append(b, '?')
@@ -118,14 +119,14 @@ func (h *handler) setPageHeaders(x *exchange, total, page int64, size int) {
 		b = append(b, rel...)
 		b = append(b, '"')
 	}
-	link(1, "first", false)
+	link(1, "first")
 	if page > 1 {
-		link(page-1, "prev", false)
+		link(page-1, "prev")
 	}
 	if page < pages {
-		link(page+1, "next", false)
+		link(page+1, "next")
 	}
-	link(pages, "last", true)
+	link(pages, "last")
 	hdr := x.w.Header()
 	hdr["Link"] = []string{string(b)}
 	hdr["X-Result-Count"] = []string{strconv.FormatInt(total, 10)}
