@@ -2,11 +2,11 @@ package rest
 
 import (
 	"net/http"
-	"strings"
 
 	"github.com/google/uuid"
 
 	"github.com/callcfg/callcfg/core"
+	"github.com/callcfg/callcfg/rest/internal/pyform"
 )
 
 // The configuration endpoints: decode, call the core, encode.
@@ -16,8 +16,9 @@ func (h *handler) listConfigs(x *exchange) {
 	var f core.ConfigFilter
 	// django-filter's UUIDFilter: blank means no filter, junk is a 400
 	// (after authentication, before pagination).
-	if v, _ := lastValue(x.query, "call_uuid"); strings.TrimFunc(v, isPySpace) != "" {
-		id, ok := parseUUID(strings.TrimFunc(v, isPySpace))
+	v, _ := x.query.Get("call_uuid")
+	if v = pyform.Strip(v); v != "" {
+		id, ok := pyform.ParseUUID(v)
 		if !ok {
 			if _, err := h.svc.Me(x.actor); err != nil {
 				h.fail(x, err)

@@ -3,16 +3,31 @@ package rest
 import (
 	"bytes"
 	"errors"
-	"math"
 	"net/http"
-	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/google/uuid"
 
 	"github.com/callcfg/callcfg/core"
+	"github.com/callcfg/callcfg/rest/internal/pyform"
+	"github.com/callcfg/callcfg/rest/internal/pyjson"
 )
+
+// Messages of DRF (and django-filter, for ?call_uuid=) that the core has no
+// word for: a body that is not an object, a call that is not a string, a
+// filter that is not a uuid.
+const (
+	msgNoData      = "No data provided"
+	msgInvalidUUID = "Enter a valid UUID."
+)
+
+func msgNotADict(kind pyjson.Kind) string {
+	return "Invalid data. Expected a dictionary, but got " + kind.TypeName() + "."
+}
+
+func msgIncorrectURLType(kind pyjson.Kind) string {
+	return "Incorrect type. Expected URL string, received " + kind.TypeName() + "."
+}
 
 // input is a request body as DRF's parsers hand it to a serializer: the
 // members of a JSON object, or the fields of a form.
@@ -21,18 +36,18 @@ type input struct {
 	// value is an absent one, and on a full write an absent boolean is
 	// false (an unticked checkbox sends nothing).
 	html    bool
-	members []jsonMember
+	members []pyjson.Member
 }
 
 // get returns the value of a field; the last of repeated ones wins, as in
 // a dict or a QueryDict.
-func (in *input) get(name string) (jsonValue, bool) {
+func (in *input) get(name string) (pyjson.Value, bool) {
 	for i := len(in.members) - 1; i >= 0; i-- {
-		if in.members[i].key == name {
-			return in.members[i].val, true
+		if in.members[i].Key == name {
+			return in.members[i].Value, true
 		}
 	}
-	return jsonValue{}, false
+	return pyjson.Value{}, false
 }
 
 // readInput reads and parses the body the way DRF's request.data does. An
@@ -55,14 +70,14 @@ func (h *handler) readInput(x *exchange) (*input, error) {
 	if parser == mediaForm {
 		return formInput(body), nil
 	}
-	top, members, msg := decodePyJSON(body)
+	top, members, err := pyjson.Decode(body)
 	switch {
-	case msg != "":
-		return nil, errJSONParse(msg)
-	case top.kind == jsonNull:
+	case err != nil:
+		return nil, errJSONParse(err.Error())
+	case top.Kind == pyjson.Null:
 		return nil, errFields(core.FieldErrors{core.NonFieldErrors: {msgNoData}})
-	case top.kind != jsonObject:
-		return nil, errFields(core.FieldErrors{core.NonFieldErrors: {msgNotADict(top.kind)}})
+	case top.Kind != pyjson.Object:
+		return nil, errFields(core.FieldErrors{core.NonFieldErrors: {msgNotADict(top.Kind)}})
 	}
 	return &input{members: members}, nil
 }
@@ -86,21 +101,13 @@ func (h *handler) readBody(x *exchange) ([]byte, error) {
 	return body.Bytes(), nil
 }
 
-// formInput is Django's QueryDict of a urlencoded body; bytes that are not
-// UTF-8 are read as Latin-1, as Django falls back to.
+// formInput is a urlencoded body as DRF's serializers see it: every value
+// a string.
 func formInput(body []byte) *input {
-	s := string(body)
-	if !utf8.Valid(body) {
-		runes := make([]rune, len(body))
-		for i, c := range body {
-			runes[i] = rune(c)
-		}
-		s = string(runes)
-	}
-	pairs := parseQS(s)
-	in := &input{html: true, members: make([]jsonMember, len(pairs))}
+	pairs := pyform.ParseForm(body)
+	in := &input{html: true, members: make([]pyjson.Member, len(pairs))}
 	for i, p := range pairs {
-		in.members[i] = jsonMember{key: p.name, val: jsonValue{kind: jsonString, s: p.value}}
+		in.members[i] = pyjson.Member{Key: p.Name, Value: pyjson.Value{Kind: pyjson.String, Text: p.Value}}
 	}
 	return in
 }
@@ -126,12 +133,12 @@ func settingsPatch(in *input, partial bool) core.Patch {
 func intField(in *input, name string, fe *core.FieldErrors) core.Opt[int64] {
 	v, ok := in.get(name)
 	switch {
-	case !ok || (in.html && v.s == ""):
+	case !ok || (in.html && v.Text == ""):
 		return core.Opt[int64]{}
-	case v.kind == jsonNull:
+	case v.Kind == pyjson.Null:
 		return core.Null[int64]()
 	}
-	n, ok, msg := coerceInt(v)
+	n, ok, msg := pyform.CoerceInt(v)
 	if !ok {
 		if msg == "" {
 			msg = core.MsgInvalidInteger
@@ -147,12 +154,12 @@ func boolField(in *input, name string, partial bool, fe *core.FieldErrors) core.
 	switch {
 	case !ok && in.html && !partial:
 		return core.Some(false)
-	case !ok || (in.html && v.s == ""):
+	case !ok || (in.html && v.Text == ""):
 		return core.Opt[bool]{}
-	case v.kind == jsonNull:
+	case v.Kind == pyjson.Null:
 		return core.Null[bool]()
 	}
-	b, ok := coerceBool(v)
+	b, ok := pyform.CoerceBool(v)
 	if !ok {
 		addError(fe, name, core.MsgInvalidBoolean)
 		return core.Opt[bool]{}
@@ -168,14 +175,14 @@ func (h *handler) callField(in *input, fe *core.FieldErrors) core.Opt[uuid.UUID]
 	switch {
 	case !ok:
 		return core.Opt[uuid.UUID]{}
-	case v.kind == jsonNull || (v.kind == jsonString && v.s == ""):
+	case v.Kind == pyjson.Null || (v.Kind == pyjson.String && v.Text == ""):
 		// A relation turns "" into None.
 		return core.Null[uuid.UUID]()
-	case v.kind != jsonString:
-		addError(fe, core.FieldCall, msgIncorrectURLType(v.kind))
+	case v.Kind != pyjson.String:
+		addError(fe, core.FieldCall, msgIncorrectURLType(v.Kind))
 		return core.Opt[uuid.UUID]{}
 	}
-	if id, ok := h.callRef(v.s); ok {
+	if id, ok := h.callRef(v.Text); ok {
 		return core.Some(id)
 	}
 	addError(fe, core.FieldCall, core.MsgCallDoesNotExist)
@@ -185,14 +192,14 @@ func (h *handler) callField(in *input, fe *core.FieldErrors) core.Opt[uuid.UUID]
 // callRef resolves a call reference: a uuid, or the call's URL, absolute
 // (any host: DRF looks only at the path) or as a path.
 func (h *handler) callRef(s string) (uuid.UUID, bool) {
-	if id, ok := parseUUID(s); ok {
+	if id, ok := pyform.ParseUUID(s); ok {
 		return id, true
 	}
 	path := s
 	if strings.HasPrefix(s, "http:") || strings.HasPrefix(s, "https:") {
-		path = urlPath(s)
+		path = pyform.URLPath(s)
 	}
-	path = pyUnquote(path, false)
+	path = pyform.Unquote(path)
 	if h.prefix != "" && strings.HasPrefix(path, h.prefix+"/") {
 		path = path[len(h.prefix):]
 	}
@@ -200,86 +207,24 @@ func (h *handler) callRef(s string) (uuid.UUID, bool) {
 	if !ok {
 		return uuid.UUID{}, false
 	}
-	return parseUUID(seg)
-}
-
-// urlPath is urllib.parse.urlparse(s).path for an http(s) URL.
-func urlPath(s string) string {
-	s = strings.NewReplacer("\t", "", "\r", "", "\n", "").Replace(s)
-	_, rest, _ := strings.Cut(s, ":")
-	if strings.HasPrefix(rest, "//") {
-		rest = rest[2:]
-		i := strings.IndexAny(rest, "/?#")
-		if i < 0 {
-			return ""
-		}
-		rest = rest[i:]
-	}
-	if i := strings.IndexAny(rest, "?#"); i >= 0 {
-		rest = rest[:i]
-	}
-	// urlparse splits ";params" off the last segment of http URLs.
-	if i := strings.IndexByte(rest[strings.LastIndexByte(rest, '/')+1:], ';'); i >= 0 {
-		rest = rest[:strings.LastIndexByte(rest, '/')+1+i]
-	}
-	return rest
+	return pyform.ParseUUID(seg)
 }
 
 // charField is DRF's CharField (required, no blank) as the login form uses it.
 func charField(in *input, name string, trim bool, fe *core.FieldErrors) string {
 	v, ok := in.get(name)
-	if !ok {
+	switch {
+	case !ok:
 		addError(fe, name, core.MsgRequired)
 		return ""
-	}
-	var s string
-	switch v.kind {
-	case jsonString:
-		s = v.s
-	case jsonInt:
-		s = v.s
-	case jsonFloat:
-		s = pyFloatRepr(v.f)
-	case jsonNull:
+	case v.Kind == pyjson.Null:
 		addError(fe, name, core.MsgNull)
 		return ""
-	default:
-		addError(fe, name, msgNotAString)
+	}
+	s, msg := pyform.CoerceString(v, trim)
+	if msg != "" {
+		addError(fe, name, msg)
 		return ""
-	}
-	if trim {
-		s = strings.TrimFunc(s, isPySpace)
-	}
-	switch {
-	case s == "":
-		addError(fe, name, msgBlank)
-		return ""
-	case strings.IndexByte(s, 0) >= 0:
-		addError(fe, name, msgNullCharacters)
-		return ""
-	}
-	return s
-}
-
-// pyFloatRepr is Python's repr(float).
-func pyFloatRepr(f float64) string {
-	switch {
-	case math.IsInf(f, 1):
-		return "inf"
-	case math.IsInf(f, -1):
-		return "-inf"
-	case math.IsNaN(f):
-		return "nan"
-	}
-	// Both use the shortest digits that read back; Python switches to an
-	// exponent (with at least two digits, as Go's 'e' has) outside 1e-4..1e16.
-	e := strconv.FormatFloat(f, 'e', -1, 64)
-	if exp, _ := strconv.Atoi(e[strings.IndexByte(e, 'e')+1:]); exp < -4 || exp >= 16 {
-		return e
-	}
-	s := strconv.FormatFloat(f, 'f', -1, 64)
-	if !strings.ContainsRune(s, '.') {
-		s += ".0"
 	}
 	return s
 }

@@ -31,7 +31,7 @@ var (
 // of those (406 otherwise). A missing Accept header means */*.
 func negotiate(x *exchange) error {
 	json, html := true, x.route.browsable
-	if format, _ := lastValue(x.query, "format"); format != "" {
+	if format, _ := x.query.Get("format"); format != "" {
 		json, html = format == "json", html && format == "api"
 		if !json && !html {
 			return errNoRoute

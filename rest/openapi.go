@@ -71,7 +71,7 @@ func newSchemaDocument(prefix string) *schemaDocument {
 // wildcards as in DRF.
 func negotiateSchema(x *exchange) error {
 	candidates := schemaRenderers
-	if format, _ := lastValue(x.query, "format"); format != "" {
+	if format, _ := x.query.Get("format"); format != "" {
 		candidates = nil
 		for _, r := range schemaRenderers {
 			if r.format == format {

@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"github.com/callcfg/callcfg/core"
+	"github.com/callcfg/callcfg/rest/internal/pyform"
 )
 
 // Page-number pagination as the upstream service does it: DRF's
@@ -25,20 +26,20 @@ type pageRequest struct {
 	valid  bool  // number is a page number Python's int() reads
 }
 
-func readPage(q []queryPair) pageRequest {
+func readPage(q pyform.Query) pageRequest {
 	req := pageRequest{size: defaultPageSize, number: 1, valid: true}
 	// A size that is not a positive integer means the default; a larger
 	// one than allowed means the largest.
-	if v, ok := lastValue(q, pageSizeParam); ok {
-		if n, ok := pyInt(v); ok && n > 0 {
+	if v, ok := q.Get(pageSizeParam); ok {
+		if n, ok := pyform.Int(v); ok && n > 0 {
 			req.size = int(min(n, core.MaxPageSize))
 		}
 	}
 	// "page=" is page 1 (request.query_params.get("page") or 1).
-	if v, _ := lastValue(q, pageParam); v == "last" {
+	if v, _ := q.Get(pageParam); v == "last" {
 		req.last = true
 	} else if v != "" {
-		req.number, req.valid = pyInt(v)
+		req.number, req.valid = pyform.Int(v)
 	}
 	return req
 }
@@ -92,22 +93,25 @@ func fetchPage[T any](req pageRequest, count func() (int64, error), list func(of
 
 // setPageHeaders writes X-Result-Count and the Link header: first and last
 // always, prev and next when they exist, each the request URL with page
-// replaced (or removed for page 1, except in last) and the query sorted.
+// replaced, or removed for page 1 (last too, on a single page, as upstream's
+// LinkHeaderPagination writes it), and the query sorted.
 func (h *handler) setPageHeaders(x *exchange, total, page int64, size int) {
 	pages := pageCount(total, size)
 	self := h.base(x) + x.r.URL.EscapedPath()
 	b := make([]byte, 0, 4*(len(self)+len(x.r.URL.RawQuery)+24))
-	link := func(n int64, rel string, keepOne bool) {
+	link := func(n int64, rel string) {
 		if len(b) > 0 {
 			b = append(b, ", "...)
 		}
 		b = append(b, '<')
 		b = append(b, self...)
-		number := ""
-		if n != 1 || keepOne {
-			number = strconv.FormatInt(n, 10)
+		var q string
+		if n == 1 {
+			q = x.query.RemoveParam(pageParam)
+		} else {
+			q = x.query.ReplaceParam(pageParam, strconv.FormatInt(n, 10))
 		}
-		if q := encodeQuery(x.query, pageParam, number); q != "" {
+		if q != "" {
 			b = append(b, '?')
 			b = append(b, q...)
 		}
@@ -115,14 +119,14 @@ func (h *handler) setPageHeaders(x *exchange, total, page int64, size int) {
 		b = append(b, rel...)
 		b = append(b, '"')
 	}
-	link(1, "first", false)
+	link(1, "first")
 	if page > 1 {
-		link(page-1, "prev", false)
+		link(page-1, "prev")
 	}
 	if page < pages {
-		link(page+1, "next", false)
+		link(page+1, "next")
 	}
-	link(pages, "last", true)
+	link(pages, "last")
 	hdr := x.w.Header()
 	hdr["Link"] = []string{string(b)}
 	hdr["X-Result-Count"] = []string{strconv.FormatInt(total, 10)}

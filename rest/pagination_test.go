@@ -86,8 +86,8 @@ func TestPagination(t *testing.T) {
 			{"page_size=-1", 200, page(0, 10), link("first", "page_size=-1", "next", "page=2&page_size=-1", "last", "page=3&page_size=-1")},
 			{"page_size=abc", 200, page(0, 10), link("first", "page_size=abc", "next", "page=2&page_size=abc", "last", "page=3&page_size=abc")},
 			{"page_size=", 200, page(0, 10), link("first", "page_size=", "next", "page=2&page_size=", "last", "page=3&page_size=")},
-			{"page_size=301", 200, page(0, 25), link("first", "page_size=301", "last", "page=1&page_size=301")},
-			{"page_size=300", 200, page(0, 25), link("first", "page_size=300", "last", "page=1&page_size=300")},
+			{"page_size=301", 200, page(0, 25), link("first", "page_size=301", "last", "page_size=301")},
+			{"page_size=300", 200, page(0, 25), link("first", "page_size=300", "last", "page_size=300")},
 			{"page_size=7&page=2", 200, page(7, 14), link("first", "page_size=7", "prev", "page_size=7", "next", "page=3&page_size=7", "last", "page=4&page_size=7")},
 			{"page=3&page_size=7", 200, page(14, 21), link("first", "page_size=7", "prev", "page=2&page_size=7", "next", "page=4&page_size=7", "last", "page=4&page_size=7")},
 			{"page_size=25&page=2", 404, detail("Invalid page."), ""},
@@ -128,7 +128,7 @@ func TestPagination(t *testing.T) {
 		for _, q := range []string{"", "&page=1", "&page=last"} {
 			res := e.do(t, req{method: "GET", path: listPath + "?" + empty + q, token: coretest.Staff})
 			res.check(t, "empty "+q, 200, "[]")
-			if got, want := res.header.Get("Link"), link("first", empty, "last", empty+"&page=1"); got != want {
+			if got, want := res.header.Get("Link"), link("first", empty, "last", empty); got != want {
 				t.Errorf("empty %s: Link\n got %s\nwant %s", q, got, want)
 			}
 			if got := res.header.Get("X-Result-Count"); got != "0" {
@@ -162,6 +162,43 @@ func TestPagination(t *testing.T) {
 			t.Errorf("calls X-Result-Count %q", got)
 		}
 		e.do(t, req{method: "GET", path: "/api/proposal-protected-calls/?page=3&page_size=20", token: coretest.Staff}).check(t, "calls page 3", 404, detail("Invalid page."))
+	})
+}
+
+// TestLinkOnASinglePage: when the last page is page 1, last is the request
+// URL without page, like first, as upstream's LinkHeaderPagination writes
+// it; other parameters stay, sorted and re-encoded.
+func TestLinkOnASinglePage(t *testing.T) {
+	t.Parallel()
+	eachWorld(t, func(t *testing.T, e *env) {
+		configs, calls := e.srv.URL+listPath, e.srv.URL+"/api/proposal-protected-calls/"
+		bare := "call_uuid=" + hexID(e.w.Bare)
+		both := func(u string) string { return `<` + u + `>; rel="first", <` + u + `>; rel="last"` }
+		for _, c := range []struct {
+			name, path, count, link string
+		}{
+			{"no query", listPath, "2", both(configs)},
+			{"page=1", listPath + "?page=1", "2", both(configs)},
+			{"page=last", listPath + "?page=last", "2", both(configs)},
+			{"page_size fits the list", listPath + "?page_size=2", "2", both(configs + "?page_size=2")},
+			{"other parameters, sorted", listPath + "?zeta=1&page=1&alpha=x+y&format=json", "2", both(configs + "?alpha=x+y&format=json&zeta=1")},
+			{"empty list", listPath + "?" + bare, "0", both(configs + "?" + bare)},
+			{"empty list, page=last", listPath + "?" + bare + "&page=last&page_size=5", "0", both(configs + "?" + bare + "&page_size=5")},
+			{"calls", "/api/proposal-protected-calls/?page=1", "3", both(calls)},
+			// Two pages: last names its page.
+			{"not a single page", listPath + "?page_size=1", "2",
+				`<` + configs + `?page_size=1>; rel="first", <` + configs + `?page=2&page_size=1>; rel="next", <` + configs + `?page=2&page_size=1>; rel="last"`},
+		} {
+			for _, method := range []string{"GET", "HEAD"} {
+				res := e.do(t, req{method: method, path: c.path, token: coretest.Staff})
+				if res.status != 200 || res.header.Get("X-Result-Count") != c.count {
+					t.Errorf("%s %s: %d, X-Result-Count %q, want 200 and %s", method, c.name, res.status, res.header.Get("X-Result-Count"), c.count)
+				}
+				if got := res.header.Get("Link"); got != c.link {
+					t.Errorf("%s %s: Link\n got %s\nwant %s", method, c.name, got, c.link)
+				}
+			}
+		}
 	})
 }
 

@@ -1,6 +1,8 @@
 // Package rest is the REST face for legacy clients: it speaks the upstream
 // Django REST Framework service's dialect over the core. Handlers decode,
-// call the core and encode; the rules live in the core.
+// call the core and encode; the rules live in the core. How CPython, Django
+// and DRF read a body, a query or a uuid is reproduced under internal/
+// (pyjson, pyform, pyutf8); this package holds the HTTP around it.
 package rest
 
 import (
@@ -11,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/callcfg/callcfg/core"
+	"github.com/callcfg/callcfg/rest/internal/pyform"
 )
 
 // Options configure the REST face.
@@ -60,7 +63,7 @@ type exchange struct {
 	route  *route
 	arg    string // the {uuid} segment of a detail route
 	actor  core.Actor
-	query  []queryPair
+	query  pyform.Query
 	sent   bool
 	links  string // the base of absolute links, once computed
 	render string // the format negotiated by a route with its own renderers
@@ -111,7 +114,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		hdr.Add("Vary", "Accept")
 	}
 	if r.URL.RawQuery != "" {
-		x.query = parseQS(r.URL.RawQuery)
+		x.query = pyform.ParseQuery(r.URL.RawQuery)
 	}
 	// Content negotiation comes first in DRF, then authentication.
 	neg := negotiate

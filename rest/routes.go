@@ -7,6 +7,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/callcfg/callcfg/core"
+	"github.com/callcfg/callcfg/rest/internal/pyform"
 )
 
 // Canonical paths, as the upstream router names them.
@@ -166,7 +167,7 @@ func (h *handler) root(x *exchange) {
 // pathID reads the {uuid} of a detail path. A malformed one is a 404 with
 // the text of a missing object, after authentication as in DRF.
 func (h *handler) pathID(x *exchange, notFound string) (uuid.UUID, bool) {
-	id, ok := parseUUID(x.arg)
+	id, ok := pyform.ParseUUID(x.arg)
 	if !ok {
 		if _, err := h.svc.Me(x.actor); err != nil {
 			h.fail(x, err)

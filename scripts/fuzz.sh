@@ -23,15 +23,16 @@ FUZZTIMEOUT=${FUZZTIMEOUT:-30m}
 
 # package and target, from the bytes of a body up to whole requests.
 targets=(
-  ./core        FuzzConnectionArgs
-  ./rest        FuzzDecodePyJSON
-  ./rest        FuzzCoerce
-  ./rest        FuzzParseUUID
-  ./rest        FuzzPageQuery
-  ./rest        FuzzConfigWrite
-  ./rest        FuzzListQuery
-  ./graph/model FuzzUnmarshalUUID
-  ./graph       FuzzMutationVariables
+  ./core                 FuzzConnectionArgs
+  ./rest/internal/pyjson FuzzDecodePyJSON
+  ./rest/internal/pyform FuzzCoerce
+  ./rest/internal/pyform FuzzParseUUID
+  ./rest                 FuzzUUIDFaces
+  ./rest                 FuzzPageQuery
+  ./rest                 FuzzConfigWrite
+  ./rest                 FuzzListQuery
+  ./graph/model          FuzzUnmarshalUUID
+  ./graph                FuzzMutationVariables
 )
 
 only=("$@")

@@ -1,61 +1,74 @@
-package rest
+// Package pyjson is CPython's json.loads as the upstream service's DRF
+// JSONParser calls it on a request body (Python 3.13, the C scanner, DRF's
+// refusal of NaN and Infinity). It answers a malformed body with Python's
+// own message, which clients show after "JSON parse error - ", so it follows
+// the scanner step by step: same accepted language, same messages, same
+// positions (counted in characters, not bytes). It also keeps what Go's
+// encoding/json would lose: integer literals of any size, the difference
+// between 5 and 5.0, and Python's type names for DRF's messages.
+//
+// Only the decoding of JSON text belongs here. What a decoded value means
+// to a field (DRF's coercion) is pyform's; which fields a body must have,
+// and the messages about them, are the REST face's and the core's.
+package pyjson
 
 import (
 	"strconv"
 	"unicode/utf8"
+
+	"github.com/callcfg/callcfg/rest/internal/pyutf8"
 )
 
-// The upstream service parses bodies with CPython's json module (the C
-// scanner, Python 3.13) and answers a malformed one with
-// "JSON parse error - <Python's message>". Clients show that text, so this
-// decoder follows the scanner step by step: same accepted language, same
-// messages, same positions (counted in characters, not bytes). It also keeps
-// what Go's encoding/json would lose: integer literals of any size, the
-// difference between 5 and 5.0, and Python's type names for error messages.
+// Kind is the kind of a JSON value, which DRF's messages name by its
+// Python type.
+type Kind uint8
 
-type jsonKind uint8
-
+// The kinds, one for each type json.loads returns.
 const (
-	jsonNull jsonKind = iota
-	jsonBool
-	jsonInt
-	jsonFloat
-	jsonString
-	jsonArray
-	jsonObject
+	Null Kind = iota
+	Bool
+	Int
+	Float
+	String
+	Array
+	Object
 )
 
-// pyType is type(value).__name__ in Python, as DRF's messages name it.
-func (k jsonKind) pyType() string {
+// TypeName is type(value).__name__ in Python, as DRF's messages name it
+// ("Expected a dictionary, but got list.").
+func (k Kind) TypeName() string {
 	switch k {
-	case jsonBool:
+	case Bool:
 		return "bool"
-	case jsonInt:
+	case Int:
 		return "int"
-	case jsonFloat:
+	case Float:
 		return "float"
-	case jsonString:
+	case String:
 		return "str"
-	case jsonArray:
+	case Array:
 		return "list"
-	case jsonObject:
+	case Object:
 		return "dict"
 	}
 	return "NoneType"
 }
 
-// jsonValue is one decoded value. Containers below the top level keep only
+// Value is one decoded value. Containers below the top level keep only
 // their kind: no field of this API takes one.
-type jsonValue struct {
-	kind jsonKind
-	b    bool
-	f    float64
-	s    string // a string's value, or an integer's literal
+type Value struct {
+	Kind  Kind
+	Bool  bool
+	Float float64
+	// Text is a string's value, or a number's literal: an integer keeps all
+	// its digits, a float its spelling.
+	Text string
 }
 
-type jsonMember struct {
-	key string
-	val jsonValue
+// Member is one member of the top-level object.
+type Member struct {
+	Key   string
+	Value Value
 }
 
 // maxJSONDepth stands in for Python's recursion limit, which the upstream
@@ -65,8 +78,15 @@ const maxJSONDepth = 9998
 // maxIntDigits is Python's default sys.get_int_max_str_digits().
 const maxIntDigits = 4300
 
-// jsonError is a ValueError from json.loads. Positioned errors are
-// JSONDecodeErrors, which Python renders with line, column and character.
+// Error is what json.loads raises on a malformed document, as str(exc)
+// renders it: a JSONDecodeError with its line, column and character, or
+// the ValueError or RecursionError of one of Python's limits.
+type Error struct{ msg string }
+
+func (e *Error) Error() string { return e.msg }
+
+// jsonError is an Error before its position is rendered. Positioned errors
+// are JSONDecodeErrors.
 type jsonError struct {
 	msg    string
 	pos    int // byte offset into the document
@@ -76,23 +96,26 @@ type jsonError struct {
 type pyDecoder struct {
 	doc   []byte
 	depth int
-	top   []jsonMember
+	top   []Member
 }
 
-// decodePyJSON parses body as DRF's JSONParser does. For a top-level
-// object it returns the members in document order (later duplicates win,
-// as in a dict). The error text is what follows "JSON parse error - ".
-func decodePyJSON(body []byte) (jsonValue, []jsonMember, string) {
-	doc, uerr := pyUTF8Stream(body)
-	if uerr != "" {
-		return jsonValue{}, nil, uerr
+// Decode parses body as DRF's JSONParser does: read through CPython's
+// UTF-8 stream reader, then json.loads. For a top-level object it returns
+// the members in document order; a repeated key appears each time, and the
+// last one is the dict's. The error's text is what DRF shows after
+// "JSON parse error - ": the *Error of json.loads, or the
+// *pyutf8.DecodeError of a body that is not UTF-8.
+func Decode(body []byte) (Value, []Member, error) {
+	doc, err := pyutf8.ReadStream(body)
+	if err != nil {
+		return Value{}, nil, err
 	}
 	d := pyDecoder{doc: doc}
-	v, err := d.decode()
-	if err != nil {
-		return jsonValue{}, nil, d.format(err)
+	v, jerr := d.decode()
+	if jerr != nil {
+		return Value{}, nil, &Error{msg: d.format(jerr)}
 	}
-	return v, d.top, ""
+	return v, d.top, nil
 }
 
 func (d *pyDecoder) format(e *jsonError) string {
@@ -135,9 +158,9 @@ func (d *pyDecoder) skipSpace(i int) int {
 	return i
 }
 
-func (d *pyDecoder) decode() (jsonValue, *jsonError) {
+func (d *pyDecoder) decode() (Value, *jsonError) {
 	if len(d.doc) >= 3 && d.doc[0] == 0xef && d.doc[1] == 0xbb && d.doc[2] == 0xbf {
-		return jsonValue{}, errAt("Unexpected UTF-8 BOM (decode using utf-8-sig)", 0)
+		return Value{}, errAt("Unexpected UTF-8 BOM (decode using utf-8-sig)", 0)
 	}
 	v, end, err := d.scan(d.skipSpace(0), true)
 	if err != nil {
@@ -155,50 +178,50 @@ func (d *pyDecoder) hasLiteral(i int, lit string) bool {
 
 // scan is scan_once: one value starting at i. A missing value is Python's
 // StopIteration, which surfaces as "Expecting value" at that position.
-func (d *pyDecoder) scan(i int, top bool) (jsonValue, int, *jsonError) {
+func (d *pyDecoder) scan(i int, top bool) (Value, int, *jsonError) {
 	if i >= len(d.doc) {
-		return jsonValue{}, i, errAt("Expecting value", i)
+		return Value{}, i, errAt("Expecting value", i)
 	}
 	switch d.doc[i] {
 	case '"':
 		s, end, err := d.scanString(i + 1)
-		return jsonValue{kind: jsonString, s: s}, end, err
+		return Value{Kind: String, Text: s}, end, err
 	case '{', '[':
 		if d.depth++; d.depth > maxJSONDepth {
 			what := "object"
 			if d.doc[i] == '[' {
 				what = "array"
 			}
-			return jsonValue{}, i, &jsonError{msg: "maximum recursion depth exceeded while decoding a JSON " + what + " from a unicode string"}
+			return Value{}, i, &jsonError{msg: "maximum recursion depth exceeded while decoding a JSON " + what + " from a unicode string"}
 		}
 		var end int
 		var err *jsonError
-		kind := jsonObject
+		kind := Object
 		if d.doc[i] == '{' {
 			end, err = d.parseObject(i+1, top)
 		} else {
-			kind = jsonArray
+			kind = Array
 			end, err = d.parseArray(i + 1)
 		}
 		d.depth--
-		return jsonValue{kind: kind}, end, err
+		return Value{Kind: kind}, end, err
 	case 'n':
 		if d.hasLiteral(i, "null") {
-			return jsonValue{kind: jsonNull}, i + 4, nil
+			return Value{Kind: Null}, i + 4, nil
 		}
 	case 't':
 		if d.hasLiteral(i, "true") {
-			return jsonValue{kind: jsonBool, b: true}, i + 4, nil
+			return Value{Kind: Bool, Bool: true}, i + 4, nil
 		}
 	case 'f':
 		if d.hasLiteral(i, "false") {
-			return jsonValue{kind: jsonBool}, i + 5, nil
+			return Value{Kind: Bool}, i + 5, nil
 		}
 	case 'N', 'I', '-':
 		// DRF's strict_constant refuses what Python's json would accept.
 		for _, c := range [...]string{"NaN", "Infinity", "-Infinity"} {
 			if d.hasLiteral(i, c) {
-				return jsonValue{}, i, &jsonError{msg: "Out of range float values are not JSON compliant: '" + c + "'"}
+				return Value{}, i, &jsonError{msg: "Out of range float values are not JSON compliant: '" + c + "'"}
 			}
 		}
 	}
@@ -207,11 +230,11 @@ func (d *pyDecoder) scan(i int, top bool) (jsonValue, int, *jsonError) {
 
 func isDigit(c byte) bool { return '0' <= c && c <= '9' }
 
-func (d *pyDecoder) scanNumber(start int) (jsonValue, int, *jsonError) {
+func (d *pyDecoder) scanNumber(start int) (Value, int, *jsonError) {
 	doc, i := d.doc, start
 	if doc[i] == '-' {
 		if i++; i >= len(doc) {
-			return jsonValue{}, start, errAt("Expecting value", start)
+			return Value{}, start, errAt("Expecting value", start)
 		}
 	}
 	switch {
@@ -221,7 +244,7 @@ func (d *pyDecoder) scanNumber(start int) (jsonValue, int, *jsonError) {
 	case doc[i] == '0':
 		i++
 	default:
-		return jsonValue{}, start, errAt("Expecting value", start)
+		return Value{}, start, errAt("Expecting value", start)
 	}
 	isFloat := false
 	if i+1 < len(doc) && doc[i] == '.' && isDigit(doc[i+1]) {
@@ -248,18 +271,18 @@ func (d *pyDecoder) scanNumber(start int) (jsonValue, int, *jsonError) {
 	if isFloat {
 		// Out of range literals become ±inf or 0 in Python too.
 		f, _ := strconv.ParseFloat(lit, 64)
-		return jsonValue{kind: jsonFloat, f: f, s: lit}, i, nil
+		return Value{Kind: Float, Float: f, Text: lit}, i, nil
 	}
 	digits := len(lit)
 	if lit[0] == '-' {
 		digits--
 	}
 	if digits > maxIntDigits {
-		return jsonValue{}, start, &jsonError{msg: "Exceeds the limit (" + strconv.Itoa(maxIntDigits) +
+		return Value{}, start, &jsonError{msg: "Exceeds the limit (" + strconv.Itoa(maxIntDigits) +
 			" digits) for integer string conversion: value has " + strconv.Itoa(digits) +
 			" digits; use sys.set_int_max_str_digits() to increase the limit"}
 	}
-	return jsonValue{kind: jsonInt, s: lit}, i, nil
+	return Value{Kind: Int, Text: lit}, i, nil
 }
 
 func (d *pyDecoder) parseObject(i int, top bool) (int, *jsonError) {
@@ -286,7 +309,7 @@ func (d *pyDecoder) parseObject(i int, top bool) (int, *jsonError) {
 			return end, err
 		}
 		if top {
-			d.top = append(d.top, jsonMember{key: key, val: val})
+			d.top = append(d.top, Member{Key: key, Value: val})
 		}
 		i = d.skipSpace(end)
 		if i < len(doc) && doc[i] == '}' {
@@ -424,107 +447,4 @@ func (d *pyDecoder) scanString(i int) (string, int, *jsonError) {
 		}
 		out = utf8.AppendRune(out, r) // surrogates encode as U+FFFD
 	}
-}
-
-// pyUTF8Stream decodes body as codecs.getreader("utf-8") does for a single
-// read(): it returns the valid text, silently dropping an incomplete
-// sequence at the very end (the stream reader waits for more bytes that
-// never come), or the UnicodeDecodeError message.
-func pyUTF8Stream(body []byte) ([]byte, string) {
-	if utf8.Valid(body) {
-		return body, ""
-	}
-	for i := 0; i < len(body); {
-		n, bad, reason := pyUTF8Seq(body, i)
-		switch {
-		case reason == "":
-			i += n
-		case reason == "unexpected end of data":
-			return body[:i], ""
-		default:
-			return nil, unicodeDecodeError(body[i], i, bad, reason)
-		}
-	}
-	return body, ""
-}
-
-func unicodeDecodeError(first byte, start, end int, reason string) string {
-	b := []byte("'utf-8' codec can't decode ")
-	if end-start == 1 {
-		b = append(b, "byte 0x"...)
-		const hexdigits = "0123456789abcdef"
-		b = append(b, hexdigits[first>>4], hexdigits[first&15])
-		b = append(b, " in position "...)
-		b = strconv.AppendInt(b, int64(start), 10)
-	} else {
-		b = append(b, "bytes in position "...)
-		b = strconv.AppendInt(b, int64(start), 10)
-		b = append(b, '-')
-		b = strconv.AppendInt(b, int64(end-1), 10)
-	}
-	b = append(b, ": "...)
-	b = append(b, reason...)
-	return string(b)
-}
-
-// pyUTF8Seq looks at the sequence starting at i as CPython's decoder does.
-// It returns its length when valid; otherwise the end of the maximal
-// invalid subpart (which one U+FFFD replaces) and the reason.
-func pyUTF8Seq(b []byte, i int) (n, end int, reason string) {
-	c := b[i]
-	if c < 0x80 {
-		return 1, 0, ""
-	}
-	var size int
-	lo, hi := byte(0x80), byte(0xbf)
-	switch {
-	case 0xc2 <= c && c <= 0xdf:
-		size = 2
-	case 0xe0 <= c && c <= 0xef:
-		size = 3
-		if c == 0xe0 {
-			lo = 0xa0
-		} else if c == 0xed {
-			hi = 0x9f
-		}
-	case 0xf0 <= c && c <= 0xf4:
-		size = 4
-		if c == 0xf0 {
-			lo = 0x90
-		} else if c == 0xf4 {
-			hi = 0x8f
-		}
-	default:
-		return 0, i + 1, "invalid start byte"
-	}
-	for k := 1; k < size; k++ {
-		if i+k >= len(b) {
-			return 0, len(b), "unexpected end of data"
-		}
-		cc := b[i+k]
-		if cc < lo || cc > hi {
-			return 0, i + k, "invalid continuation byte"
-		}
-		lo, hi = 0x80, 0xbf
-	}
-	return size, 0, ""
-}
-
-// pyDecodeReplace is bytes.decode("utf-8", "replace").
-func pyDecodeReplace(b []byte) string {
-	if utf8.Valid(b) {
-		return string(b)
-	}
-	out := make([]byte, 0, len(b)+8)
-	for i := 0; i < len(b); {
-		n, end, reason := pyUTF8Seq(b, i)
-		if reason == "" {
-			out = append(out, b[i:i+n]...)
-			i += n
-			continue
-		}
-		out = append(out, "\uFFFD"...)
-		i = end
-	}
-	return string(out)
 }
