@@ -2,6 +2,9 @@ package graph_test
 
 import (
 	"fmt"
+	"io"
+	"log/slog"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -145,3 +148,45 @@ func TestConnectionsAreRootFields(t *testing.T) {
 		}
 	}
 }
+
+// fragmentLadder is a document whose fragments each spread the next one
+// twice: n levels of text, 2^n fields once expanded.
+func fragmentLadder(n int, leaf string) string {
+	var b strings.Builder
+	b.WriteString("{ ...F0 }")
+	for i := range n {
+		fmt.Fprintf(&b, " fragment F%d on Query { ...F%d ...F%d }", i, i+1, i+1)
+	}
+	fmt.Fprintf(&b, " fragment F%d on Query { %s }", n, leaf)
+	return b.String()
+}
+
+// Fragments that spread each other twice, level after level, are refused
+// from their text: walking them spread by spread, as gqlgen's complexity
+// calculation does, took 2^n steps (24 levels, a 1 KB anonymous request,
+// two seconds of CPU; 60 levels would never end). Shallow ladders within
+// the limits still run.
+func TestFragmentLadder(t *testing.T) {
+	h := httptest.NewServer(graph.New(nil, graph.Options{Logger: quietLog()}))
+	defer h.Close()
+	post := func(query string) *response {
+		e := &env{t: t, srv: h}
+		return e.post(coretest.Anonymous, map[string]any{"query": query})
+	}
+	for _, n := range []int{24, 60, 300} {
+		t.Run(fmt.Sprintf("%d levels", n), func(t *testing.T) {
+			err := post(fragmentLadder(n, "__typename")).failsWith(t, graph.CodeComplexityLimit)
+			if !strings.Contains(err.Message, "or more, which exceeds the limit of 25000") {
+				t.Fatalf("message: %s", err.Message)
+			}
+		})
+	}
+	t.Run("within the limits", func(t *testing.T) {
+		r := post(fragmentLadder(10, "__typename")).ok(t)
+		if r.str("__typename") != "Query" {
+			t.Fatalf("%s", r.Raw)
+		}
+	})
+}
+
+func quietLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
