@@ -16,6 +16,8 @@
 #   CALLCFG_GEN           bench/run.sh's gen/ (request bodies, Lua, uuids)
 #   CALLCFG_SERVE_ENV     extra environment for serve (e.g. LOG_LEVEL=warn), may be empty
 #   CALLCFG_SERVE_EXTRA   extra serve flags (e.g. --playground=false)
+#   CALLCFG_ADMIN_PORT    port of serve's admin listener (pprof, /metrics) in this run;
+#                         not HTTP_PORT, nor bench/run.sh's PORT/ADMIN_PORT (default 5072)
 #
 # Our schema is not the peers' "peers" database, so the server runs on its own
 # copy of the same data. Systems added:
@@ -26,12 +28,15 @@
 # readiness and body checks get it from a .curlrc (CURL_HOME) set only while
 # callcfg is measured. The peers' log-based SQL check is skipped for callcfg
 # (it counts the peers' database user only); bench/run.sh reports statements per
-# request from the server's /metrics instead.
+# request from the server's /metrics instead. /metrics is served only on serve's
+# admin listener, which runs here too (127.0.0.1:$CALLCFG_ADMIN_PORT), so the
+# server measured is configured as in bench/run.sh's own loop.
 # =============================================================================
 
 : "${CALLCFG_BIN:?run through bench/run.sh --peers}" "${CALLCFG_TEMPLATE_DB:?}" "${CALLCFG_KEY:?}" "${CALLCFG_GEN:?}"
 CALLCFG_PEERS_DB=${CALLCFG_PEERS_DB:-${CALLCFG_TEMPLATE_DB}_peers}
 CALLCFG_PGADMIN=${CALLCFG_PGADMIN:-postgres://postgres@127.0.0.1:5432/postgres}
+CALLCFG_ADMIN_PORT=${CALLCFG_ADMIN_PORT:-5072}
 CALLCFG_ONE_UUID=20a25e90-01e8-469d-814e-6a7b78c1700b
 CALLCFG_API=/api/call-assignment-configurations/
 
@@ -64,7 +69,7 @@ callcfg_start() {  # logname
   env -u PGHOST -u PGUSER -u PGPASSWORD -u PGDATABASE psql -X -qAt "$url" -c "CHECKPOINT" >/dev/null
   # shellcheck disable=SC2086  # CALLCFG_SERVE_ENV / _EXTRA are word lists
   env -u PGHOST -u PGUSER -u PGPASSWORD -u PGDATABASE DATABASE_URL="$url" $CALLCFG_SERVE_ENV \
-    "$CALLCFG_BIN" serve --addr "127.0.0.1:$HTTP_PORT" $CALLCFG_SERVE_EXTRA >> "$OUT/$1.log" 2>&1 &
+    "$CALLCFG_BIN" serve --addr "127.0.0.1:$HTTP_PORT" --admin-addr "127.0.0.1:$CALLCFG_ADMIN_PORT" $CALLCFG_SERVE_EXTRA >> "$OUT/$1.log" 2>&1 &
   SERVER_PID=$!
   for _ in $(seq 100); do
     curl -q -fsS -m 1 -o /dev/null "http://127.0.0.1:$HTTP_PORT/healthz" 2>/dev/null && return 0

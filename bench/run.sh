@@ -25,9 +25,10 @@
 #   SYSTEMS ["pgbench graphql rest"]   PGB_EXTRA ["a_nocount a_countonly"]
 #   PGB_CLIENTS [8] PGB_JOBS [2]   PROBE_N [50] (requests per page size in the page-size probe)
 #   PGADMIN [postgres://postgres@127.0.0.1:5432/postgres]   DB [callcfg_bench]
-#   ADMIN_PORT [unset] (set: serve --admin-addr 127.0.0.1:$ADMIN_PORT, metrics read there)
+#   ADMIN_PORT [5071] (serve --admin-addr 127.0.0.1:$ADMIN_PORT: /metrics is read there)
 #   --peers: PEERS_DIR [/tmp/peers] PEERS_SYSTEMS ["pgbench pg5 callcfg callcfg_rest"]
 #            PEERS_RUN [/work/shared/peers/run.sh] PEERS_TIMEOUT [3600] HTTP_PORT [5050]
+#            PEERS_ADMIN_PORT [5072] (the admin listener of our server in the peers' run)
 # =============================================================================
 set -euo pipefail
 
@@ -52,6 +53,7 @@ RUNS=${RUNS:-2}
 CONNS=${CONNS:-32}
 THREADS=${THREADS:-2}
 PORT=${PORT:-5070}
+ADMIN_PORT=${ADMIN_PORT:-5071}
 CASES=${CASES:-"a b c c_rand"}
 SYSTEMS=${SYSTEMS:-"pgbench graphql rest"}
 PGB_EXTRA=${PGB_EXTRA-"a_nocount a_countonly"}
@@ -66,6 +68,7 @@ PEERS_RUN=${PEERS_RUN:-/work/shared/peers/run.sh}
 PEERS_SYSTEMS=${PEERS_SYSTEMS:-"pgbench pg5 callcfg callcfg_rest"}
 PEERS_TIMEOUT=${PEERS_TIMEOUT:-3600}
 HTTP_PORT=${HTTP_PORT:-5050}
+PEERS_ADMIN_PORT=${PEERS_ADMIN_PORT:-5072}
 
 # CASES may also name the REST twins (rest_a ...): they map to their base case.
 CASES=$(for c in $CASES; do echo "${c#rest_}"; done | awk '!seen[$0]++' | tr '\n' ' ')
@@ -75,6 +78,10 @@ done
 for s in $SYSTEMS; do
   case $s in pgbench|graphql|rest) ;; *) echo "unknown system '$s' (pgbench graphql rest)" >&2; exit 2 ;; esac
 done
+# our server, its admin listener, the peers' server port and our server's admin listener in their run
+if [ "$(printf '%s\n' "$PORT" "$ADMIN_PORT" "$HTTP_PORT" "$PEERS_ADMIN_PORT" 5060 | sort -u | wc -l)" != 5 ]; then
+  echo "PORT ($PORT), ADMIN_PORT ($ADMIN_PORT), HTTP_PORT ($HTTP_PORT), PEERS_ADMIN_PORT ($PEERS_ADMIN_PORT) and the peers' HELLO_PORT (5060) must differ" >&2; exit 2
+fi
 
 ONE_ID=5000
 ONE_UUID=20a25e90-01e8-469d-814e-6a7b78c1700b   # the peers' config #5000 (cases b and c)
@@ -171,24 +178,23 @@ build() {
   note "$BIN ($(cd "$ROOT" && git describe --always --dirty 2>/dev/null || echo no-git))"
   # serve's options as they are today; the bench adapts when they grow
   local help; help=$("$BIN" serve -h 2>&1 || true)
-  SERVE_ARGS=(serve --addr "127.0.0.1:$PORT" --playground=false)
+  # SERVE_FLAGS: the flags of our server in both runs (ours and the peers'); each run adds its own
+  # --addr and --admin-addr
+  SERVE_FLAGS=(--playground=false)
   SERVE_ENV=()
   if grep -q -- '-log-level' <<< "$help"; then
-    SERVE_ARGS+=(--log-level=warn); LOGNOTE="access logging at warn (serve --log-level=warn)"
+    SERVE_FLAGS+=(--log-level=warn); LOGNOTE="access logging at warn (serve --log-level=warn)"
   elif grep -q 'LOG_LEVEL' <<< "$help"; then
     SERVE_ENV+=(LOG_LEVEL=warn); LOGNOTE="access logging at warn (LOG_LEVEL=warn)"
   else
     LOGNOTE="serve has no log-level setting: it logs at its default level (to raw/server_*.log)"
   fi
-  # /metrics is read on the main listener; ADMIN_PORT=n also turns on serve's admin listener
-  # (pprof + metrics, off by default) on 127.0.0.1:n and reads the metrics there first
-  METRICS_URLS="http://127.0.0.1:$PORT/metrics"
-  if [ -n "${ADMIN_PORT:-}" ]; then
-    grep -q -- '-admin-addr' <<< "$help" || die "ADMIN_PORT is set but serve has no --admin-addr"
-    SERVE_ARGS+=(--admin-addr "127.0.0.1:$ADMIN_PORT")
-    METRICS_URLS="http://127.0.0.1:$ADMIN_PORT/metrics $METRICS_URLS"
-  fi
-  note "$LOGNOTE"
+  # /metrics is served on serve's admin listener only (pprof beside it), so the bench always
+  # turns it on and reads the metrics there
+  grep -q -- '-admin-addr' <<< "$help" || die "serve has no --admin-addr: the bench reads /metrics there"
+  SERVE_ARGS=(serve --addr "127.0.0.1:$PORT" --admin-addr "127.0.0.1:$ADMIN_PORT" "${SERVE_FLAGS[@]}")
+  METRICS_URL="http://127.0.0.1:$ADMIN_PORT/metrics"
+  note "$LOGNOTE; metrics read on $METRICS_URL"
 }
 
 # ---------------------------------------------------------------------------
@@ -394,12 +400,8 @@ trim_log() {  # keep big access logs small: first and last 200 lines
   [ -f "$f" ] && [ "$(stat -c %s "$f")" -gt 5000000 ] || return 0
   { head -n 200 "$f"; echo "... [$(wc -l < "$f") lines, trimmed by bench/run.sh] ..."; tail -n 200 "$f"; } > "$f.tmp" && mv "$f.tmp" "$f"
 }
-statements() {  # -> value of callcfg_db_statements_total, or empty when /metrics is not there
-  local u v
-  for u in $METRICS_URLS; do
-    v=$(curl -fsS -m 5 "$u" 2>/dev/null | awk '$1 == "callcfg_db_statements_total" {printf "%.0f", $2; f=1} END{exit !f}') && { echo "$v"; return 0; }
-  done
-  return 0
+statements() {  # -> value of callcfg_db_statements_total, or empty when /metrics does not answer
+  curl -fsS -m 5 "$METRICS_URL" 2>/dev/null | awk '$1 == "callcfg_db_statements_total" {printf "%.0f", $2; f=1} END{exit !f}' || true
 }
 # CPU ticks of all "postgres" processes, and of the whole machine (busy total)
 db_ticks() {
@@ -579,7 +581,7 @@ run_peers() {
   # What the plugin needs from here: the binary, the seeded template database, the key, our workload files.
   env CALLCFG_BIN="$BIN" CALLCFG_TEMPLATE_DB="$DB" CALLCFG_PEERS_DB="${DB}_peers" CALLCFG_PGADMIN="$PGADMIN" \
       CALLCFG_KEY="$KEY" CALLCFG_GEN="$GEN" CALLCFG_OUT="$OUT" \
-      CALLCFG_SERVE_ENV="${SERVE_ENV[*]-}" CALLCFG_SERVE_EXTRA="$(printf '%s ' "${SERVE_ARGS[@]:3}")" \
+      CALLCFG_SERVE_ENV="${SERVE_ENV[*]-}" CALLCFG_SERVE_EXTRA="${SERVE_FLAGS[*]}" CALLCFG_ADMIN_PORT="$PEERS_ADMIN_PORT" \
       PEERS_PLUGIN="$BENCH/peers-plugin.sh" PEERS_DIR="$PEERS_DIR" SYSTEMS="$PEERS_SYSTEMS" \
       CASES="$CASES" DUR="$DUR" WARM="$WARM" RUNS="$RUNS" CONNS="$CONNS" THREADS="$THREADS" \
       PGB_CLIENTS="$PGB_CLIENTS" PGB_JOBS="$PGB_JOBS" HTTP_PORT="$HTTP_PORT" \

@@ -31,7 +31,7 @@ func (d depthLimit) MutateOperationContext(_ context.Context, oc *graphql.Operat
 	if op == nil {
 		return nil
 	}
-	if depth := selectionDepth(op.SelectionSet, 0); depth > d.max {
+	if depth := selectionDepth(op.SelectionSet, map[string]int{}); depth > d.max {
 		err := gqlerror.Errorf("operation has depth %d, which exceeds the limit of %d", depth, d.max)
 		errcode.Set(err, CodeDepthLimit)
 		return err
@@ -39,10 +39,13 @@ func (d depthLimit) MutateOperationContext(_ context.Context, oc *graphql.Operat
 	return nil
 }
 
-// selectionDepth follows fragments (validation has already refused cycles)
-// and skips introspection, whose depth the schema bounds.
-func selectionDepth(set ast.SelectionSet, depth int) int {
-	deepest := depth
+// selectionDepth is the depth of the deepest field under set. It follows
+// fragments (validation has already refused cycles), each once: a
+// fragment's depth is remembered in memo, so fragments that spread each
+// other many times cost no more than their text. Introspection is skipped,
+// its depth the schema bounds.
+func selectionDepth(set ast.SelectionSet, memo map[string]int) int {
+	deepest := 0
 	for _, sel := range set {
 		var d int
 		switch s := sel.(type) {
@@ -50,12 +53,17 @@ func selectionDepth(set ast.SelectionSet, depth int) int {
 			if strings.HasPrefix(s.Name, "__") {
 				continue
 			}
-			d = selectionDepth(s.SelectionSet, depth+1)
+			d = 1 + selectionDepth(s.SelectionSet, memo)
 		case *ast.InlineFragment:
-			d = selectionDepth(s.SelectionSet, depth)
+			d = selectionDepth(s.SelectionSet, memo)
 		case *ast.FragmentSpread:
-			if s.Definition != nil {
-				d = selectionDepth(s.Definition.SelectionSet, depth)
+			if s.Definition == nil {
+				continue
+			}
+			var ok bool
+			if d, ok = memo[s.Name]; !ok {
+				d = selectionDepth(s.Definition.SelectionSet, memo)
+				memo[s.Name] = d
 			}
 		}
 		deepest = max(deepest, d)

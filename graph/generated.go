@@ -791,9 +791,12 @@ the ` + "`" + `Authorization` + "`" + ` header (` + "`" + `Token <key>` + "`" + 
 introspection is answered without one when the server enables it.
 
 Errors carry ` + "`" + `extensions.code` + "`" + `: UNAUTHENTICATED, FORBIDDEN, NOT_FOUND,
-BAD_USER_INPUT, CONFLICT, UNAVAILABLE, RATE_LIMITED, INTERNAL_SERVER_ERROR, or one of
-gqlgen's own (GRAPHQL_PARSE_FAILED, GRAPHQL_VALIDATION_FAILED,
-COMPLEXITY_LIMIT_EXCEEDED, DEPTH_LIMIT_EXCEEDED, PERSISTED_QUERY_NOT_FOUND).
+BAD_USER_INPUT, CONFLICT, UNAVAILABLE, RATE_LIMITED, INTERNAL_SERVER_ERROR, one of gqlgen's
+own (GRAPHQL_PARSE_FAILED, GRAPHQL_VALIDATION_FAILED, PERSISTED_QUERY_NOT_FOUND),
+or a limit: COMPLEXITY_LIMIT_EXCEEDED (` + "`" + `totalCount` + "`" + ` costs 1000, a connection its
+page size times its children), DEPTH_LIMIT_EXCEEDED, ROOT_FIELD_LIMIT_EXCEEDED
+(20 root fields by default, aliases and introspection included),
+REQUEST_TOO_LARGE (HTTP 413), INTROSPECTION_DISABLED.
 BAD_USER_INPUT also carries ` + "`" + `extensions.fields` + "`" + `: an object keyed by the failing
 input field as GraphQL names it (` + "`" + `maxAutoReassignAttempts` + "`" + `), each value
 ` + "`" + `{"restField": "max_auto_reassign_attempts", "messages": ["..."]}` + "`" + ` with the

@@ -16,9 +16,8 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/errcode"
-	"github.com/99designs/gqlgen/graphql/handler"
+	gqlhandler "github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
-	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
@@ -38,7 +37,8 @@ type Options struct {
 	// PublicURL, when set, is the scheme and host of absolute links (a
 	// call's url); otherwise they come from the request.
 	PublicURL *url.URL
-	// MaxBodyBytes bounds a request body; larger ones get 413.
+	// MaxBodyBytes bounds a POST body, and the parameters of a GET; larger
+	// ones get 413.
 	MaxBodyBytes int64
 	Limits       Limits
 	Logger       *slog.Logger
@@ -50,27 +50,46 @@ type Options struct {
 
 // Limits bound what one request may cost. Zero fields take the defaults.
 type Limits struct {
-	// Complexity: each field costs 1 plus its children, and a connection
-	// costs its page size (first or last, else 20) times its children.
+	// Complexity: each field costs 1 plus its children, a connection costs
+	// its page size (first or last, else 20) times its children, and each
+	// totalCount TotalCountCost.
 	Complexity int
 	// Depth of nested fields, not counting introspection.
 	Depth int
 	// Tokens the parser reads before giving up on a query.
 	Tokens int
-	// QueryCache is how many parsed queries are kept.
-	QueryCache int
-	// APQCache is how many automatic persisted queries are kept. Entries
-	// are addressed by hash, so a replica missing one just asks the client
-	// to send the query again: an in-process cache is enough.
-	APQCache int
+	// RootFields bounds the root fields of one operation: distinct response
+	// keys (aliases count) once fragments are expanded, introspection and
+	// __typename included.
+	RootFields int
+	// QueryCacheBytes bounds the parsed-query cache by the estimated bytes
+	// of its entries (text and AST; see queryWeight).
+	QueryCacheBytes int
+	// APQCacheBytes bounds the automatic persisted queries kept, by their
+	// bytes. Entries are addressed by hash, so a replica missing one just
+	// asks the client to send the query again: an in-process cache is
+	// enough.
+	APQCacheBytes int
+	// CacheableQueryBytes: longer documents are neither kept parsed nor
+	// persisted; they are parsed on every request.
+	CacheableQueryBytes int
 }
 
 // DefaultLimits let a 300-item page of configurations with their calls and
-// effective settings through, and little more.
-var DefaultLimits = Limits{Complexity: 25000, Depth: 10, Tokens: 5000, QueryCache: 1000, APQCache: 1000}
+// effective settings through, and little more. The caches hold hundreds of
+// real queries (a page query weighs 10-20 KB by queryWeight) in at most
+// 10 MiB: a frontend's few dozen operations fit many times over, and a
+// client sending distinct documents cannot make them hold more.
+var DefaultLimits = Limits{
+	Complexity: 25000, Depth: 10, Tokens: 5000, RootFields: 20,
+	QueryCacheBytes: 8 << 20, APQCacheBytes: 2 << 20, CacheableQueryBytes: 16 << 10,
+}
 
-// DefaultMaxBodyBytes applies when Options.MaxBodyBytes is zero.
-const DefaultMaxBodyBytes = 1 << 20
+// DefaultMaxBodyBytes applies when Options.MaxBodyBytes is zero. GraphQL
+// requests are small: the queries of a frontend, with a few variables, are
+// a few KB; 64 KiB leaves room for the largest and bounds what each request
+// makes the server read, decode and parse.
+const DefaultMaxBodyBytes = 64 << 10
 
 func (l Limits) withDefaults() Limits {
 	def := func(v *int, d int) {
@@ -81,13 +100,29 @@ func (l Limits) withDefaults() Limits {
 	def(&l.Complexity, DefaultLimits.Complexity)
 	def(&l.Depth, DefaultLimits.Depth)
 	def(&l.Tokens, DefaultLimits.Tokens)
-	def(&l.QueryCache, DefaultLimits.QueryCache)
-	def(&l.APQCache, DefaultLimits.APQCache)
+	def(&l.RootFields, DefaultLimits.RootFields)
+	def(&l.QueryCacheBytes, DefaultLimits.QueryCacheBytes)
+	def(&l.APQCacheBytes, DefaultLimits.APQCacheBytes)
+	def(&l.CacheableQueryBytes, DefaultLimits.CacheableQueryBytes)
 	return l
+}
+
+// handler serves /graphql; its caches are fields so that tests can weigh
+// them.
+type handler struct {
+	srv        *gqlhandler.Server
+	svc        *core.Service
+	opts       Options
+	queryCache *byteCache[*ast.QueryDocument]
+	apqCache   *byteCache[string]
 }
 
 // New returns the handler of /graphql.
 func New(svc *core.Service, opts Options) http.Handler {
+	return newHandler(svc, opts)
+}
+
+func newHandler(svc *core.Service, opts Options) *handler {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
@@ -106,21 +141,31 @@ func New(svc *core.Service, opts Options) http.Handler {
 		return pageComplexity(child, first, last)
 	}
 
-	srv := handler.New(NewExecutableSchema(cfg))
+	h := &handler{
+		svc:  svc,
+		opts: opts,
+		queryCache: newByteCache(limits.QueryCacheBytes, limits.CacheableQueryBytes,
+			func(query string, _ *ast.QueryDocument) string { return query }, queryWeight),
+		apqCache: newByteCache(limits.APQCacheBytes, limits.CacheableQueryBytes,
+			func(_, query string) string { return query }, apqWeight),
+	}
+	srv := gqlhandler.New(NewExecutableSchema(cfg))
+	h.srv = srv
 	srv.AddTransport(transport.Options{AllowedMethods: []string{http.MethodGet, http.MethodPost, http.MethodOptions}})
 	// GET serves queries only: gqlgen refuses a mutation over GET, so a
 	// link or a prefetch can never change data.
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
-	srv.SetQueryCache(lru.New[*ast.QueryDocument](limits.QueryCache))
+	srv.SetQueryCache(h.queryCache)
 	srv.SetParserTokenLimit(limits.Tokens)
 	srv.SetDisableSuggestion(!opts.Suggestions)
 	if opts.Introspection {
 		srv.Use(extension.Introspection{})
 	}
-	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](limits.APQCache)})
-	srv.Use(extension.FixedComplexityLimit(limits.Complexity))
+	srv.Use(extension.AutomaticPersistedQuery{Cache: h.apqCache})
+	srv.Use(&complexityLimit{max: limits.Complexity})
 	srv.Use(depthLimit{max: limits.Depth})
+	srv.Use(rootFieldLimit{max: limits.RootFields})
 	p := presenter{log: opts.Logger}
 	srv.SetErrorPresenter(p.present)
 	srv.SetRecoverFunc(p.recover)
@@ -129,15 +174,37 @@ func New(svc *core.Service, opts Options) http.Handler {
 		srv.AroundResponses(observe(opts.OnOperation))
 	}
 
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Body != nil && r.Method == http.MethodPost {
-			if !limitBody(w, r, opts.MaxBodyBytes) {
-				return
-			}
+	return h
+}
+
+func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	switch r.Method {
+	case http.MethodPost:
+		if r.Body != nil && !limitBody(w, r, h.opts.MaxBodyBytes) {
+			return
 		}
-		req := newRequest(svc, r, opts.PublicURL)
-		srv.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), requestKey{}, req)))
-	})
+	case http.MethodGet:
+		if paramBytes(r.URL.Query()) > h.opts.MaxBodyBytes {
+			writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf(
+				"Request too large: the query string's parameters exceed the limit of %d bytes.", h.opts.MaxBodyBytes), CodeRequestTooLarge)
+			return
+		}
+	}
+	req := newRequest(h.svc, r, h.opts.PublicURL)
+	h.srv.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), requestKey{}, req)))
+}
+
+// paramBytes is what a GET request carries in its query string (query,
+// variables, extensions, operation name), decoded: the same bound as a
+// POST body applies to it.
+func paramBytes(params url.Values) int64 {
+	var n int64
+	for k, vs := range params {
+		for _, v := range vs {
+			n += int64(len(k) + len(v))
+		}
+	}
+	return n
 }
 
 // observe reports each operation's outcome once its response is complete.
@@ -148,9 +215,12 @@ func observe(report func(name, opType, outcome string)) graphql.ResponseMiddlewa
 			return resp
 		}
 		oc := graphql.GetOperationContext(ctx)
-		opType := "unknown"
+		// The executed operation's own name, whether or not the client
+		// repeated it in operationName; the observer decides whether a
+		// name may become a label.
+		name, opType := oc.OperationName, "unknown"
 		if oc.Operation != nil {
-			opType = string(oc.Operation.Operation)
+			name, opType = oc.Operation.Name, string(oc.Operation.Operation)
 		}
 		outcome := "ok"
 		if len(resp.Errors) > 0 {
@@ -159,7 +229,7 @@ func observe(report func(name, opType, outcome string)) graphql.ResponseMiddlewa
 				outcome = code
 			}
 		}
-		report(oc.OperationName, opType, outcome)
+		report(name, opType, outcome)
 		return resp
 	}
 }
@@ -274,9 +344,13 @@ func checkShape(body []byte) string {
 	return ""
 }
 
+// CodeRequestTooLarge is extensions.code of a request over the size limit
+// (HTTP 413).
+const CodeRequestTooLarge = "REQUEST_TOO_LARGE"
+
 func tooLarge(w http.ResponseWriter, limit int64) {
 	writeError(w, http.StatusRequestEntityTooLarge,
-		fmt.Sprintf("Request body too large: the limit is %d bytes.", limit), "REQUEST_TOO_LARGE")
+		fmt.Sprintf("Request body too large: the limit is %d bytes.", limit), CodeRequestTooLarge)
 }
 
 func writeError(w http.ResponseWriter, status int, msg, code string) {

@@ -109,12 +109,50 @@ func TestTransportsAndLimits(t *testing.T) {
 				t.Fatalf("token message: %s", r.Raw)
 			}
 		})
-		t.Run("request body", func(t *testing.T) {
-			q := "{ me { username } }" + strings.Repeat(" ", 1<<20)
-			r := e.do(staff, q, nil)
-			if r.Status != http.StatusRequestEntityTooLarge || r.Errors[0].code() != "REQUEST_TOO_LARGE" ||
-				!strings.Contains(r.Errors[0].Message, "limit is 1048576 bytes") {
-				t.Fatalf("body limit: %d %s", r.Status, r.Raw)
+		t.Run("request size", func(t *testing.T) {
+			// GraphQL has a limit of its own (64 KiB by default), smaller
+			// than REST's (1 MiB), for POST bodies and GET parameters alike.
+			pad := func(n int) string { return "{ me { username } }" + strings.Repeat(" ", n) }
+			cases := []struct {
+				name string
+				send func() *response
+				ok   bool
+				msg  string
+			}{
+				{"POST under the limit", func() *response { return e.do(staff, pad(60<<10), nil) }, true, ""},
+				{"POST over the limit", func() *response { return e.do(staff, pad(64<<10), nil) },
+					false, "Request body too large: the limit is 65536 bytes."},
+				{"GET under the limit", func() *response { return e.getQuery(staff, url.Values{"query": {pad(60 << 10)}}) }, true, ""},
+				{"GET query over the limit", func() *response { return e.getQuery(staff, url.Values{"query": {pad(64 << 10)}}) },
+					false, "Request too large: the query string's parameters exceed the limit of 65536 bytes."},
+				{"GET variables over the limit", func() *response {
+					return e.getQuery(staff, url.Values{"query": {"{ me { username } }"}, "variables": {`{"x": "` + strings.Repeat("x", 64<<10) + `"}`}})
+				}, false, "Request too large: the query string's parameters exceed the limit of 65536 bytes."},
+			}
+			for _, c := range cases {
+				t.Run(c.name, func(t *testing.T) {
+					r := c.send()
+					if c.ok {
+						r.ok(t)
+						return
+					}
+					if err := r.failsWith(t, graph.CodeRequestTooLarge); r.Status != http.StatusRequestEntityTooLarge || err.Message != c.msg {
+						t.Fatalf("%d %s", r.Status, r.Raw)
+					}
+				})
+			}
+			// REST keeps its own limit: a body of 100 KiB is fine there.
+			body := `{"max_auto_reassign_attempts": 4` + strings.Repeat(" ", 100<<10) + `}`
+			req, _ := http.NewRequest(http.MethodPatch, e.srv.URL+"/api/call-assignment-configurations/"+hex(e.w.Config)+"/", strings.NewReader(body))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Authorization", "Token "+e.token(staff))
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
+			if res.StatusCode != http.StatusOK || res.Request.ContentLength <= 100<<10 {
+				t.Fatalf("REST with a %d-byte body: %d", res.Request.ContentLength, res.StatusCode)
 			}
 		})
 		t.Run("introspection answered anonymously", func(t *testing.T) {
@@ -191,7 +229,7 @@ func TestLocked(t *testing.T) {
 		}
 	}, func(c *server.Config) {
 		c.Introspection, c.Suggestions, c.Playground = false, false, false
-		c.MaxBodyBytes = 100
+		c.GraphQLMaxBodyBytes = 100
 		c.PublicURL, _ = url.Parse("https://calls.example.org/base/")
 		c.GraphQLLimits = graph.Limits{Complexity: 10, Depth: 2}
 	})

@@ -7,9 +7,12 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -54,12 +57,16 @@ type Observer struct {
 	durations *prometheus.HistogramVec
 	graphql   *prometheus.CounterVec
 	queries   prometheus.Counter
+	// operations are the GraphQL operation names that get a label of
+	// their own; replaced whole, so a reload never shows half a set.
+	operations atomic.Pointer[map[string]bool]
 }
 
 // NewObserver registers the service's metrics; bdb, when given, adds the
 // connection pool's figures and a count of SQL statements.
 func NewObserver(logger *slog.Logger, bdb *bun.DB) *Observer {
 	o := &Observer{Logger: logger, registry: prometheus.NewRegistry()}
+	o.operations.Store(&map[string]bool{})
 	o.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "callcfg_http_requests_total",
 		Help: "HTTP requests by route, method and status code.",
@@ -86,12 +93,107 @@ func NewObserver(logger *slog.Logger, bdb *bun.DB) *Observer {
 	return o
 }
 
-// ObserveGraphQL counts one GraphQL operation.
+// Label values of GraphQL operations that are not known by name.
+const (
+	OperationAnonymous = "anonymous" // the operation has no name
+	OperationOther     = "other"     // a name the operator did not list
+)
+
+// Bounds on the operation names that get a label of their own: together
+// with the few types and outcomes they bound the series of
+// callcfg_graphql_operations_total.
+const (
+	MaxOperationNames     = 200
+	MaxOperationNameChars = 64
+)
+
+// ObserveGraphQL counts one GraphQL operation. The name is a client's
+// choice, so it becomes a label only when the operator listed it (see
+// SetOperationNames); any other name is counted as "other", so that clients
+// cannot grow the metrics.
 func (o *Observer) ObserveGraphQL(operation, opType, outcome string) {
-	if operation == "" {
-		operation = "anonymous"
+	switch {
+	case operation == "":
+		operation = OperationAnonymous
+	case !(*o.operations.Load())[operation]:
+		operation = OperationOther
 	}
 	o.graphql.WithLabelValues(operation, opType, outcome).Inc()
+}
+
+// SetOperationNames replaces, at once, the GraphQL operation names counted
+// under their own label, e.g. when a list of trusted documents is reloaded.
+// Names that are not valid GraphQL names of at most MaxOperationNameChars,
+// or more than MaxOperationNames of them, are refused, and the names in use
+// stay.
+func (o *Observer) SetOperationNames(names []string) error {
+	if err := checkOperationNames(names); err != nil {
+		return err
+	}
+	set := make(map[string]bool, len(names))
+	for _, n := range names {
+		set[n] = true
+	}
+	o.operations.Store(&set)
+	return nil
+}
+
+// ParseOperationNames reads a comma-separated list of operation names (the
+// form of a setting), refusing what SetOperationNames would refuse.
+// Spaces around names and empty entries are ignored.
+func ParseOperationNames(list string) ([]string, error) {
+	var names []string
+	for _, n := range strings.Split(list, ",") {
+		if n = strings.TrimSpace(n); n != "" {
+			names = append(names, n)
+		}
+	}
+	if err := checkOperationNames(names); err != nil {
+		return nil, err
+	}
+	return names, nil
+}
+
+func checkOperationNames(names []string) error {
+	if len(names) > MaxOperationNames {
+		return fmt.Errorf("%d GraphQL operation names: at most %d are counted by name", len(names), MaxOperationNames)
+	}
+	for _, n := range names {
+		if err := checkOperationName(n); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func checkOperationName(n string) error {
+	shown := n
+	if len(shown) > MaxOperationNameChars {
+		shown = shown[:MaxOperationNameChars] + "…"
+	}
+	switch {
+	case n == OperationAnonymous || n == OperationOther:
+		return fmt.Errorf("GraphQL operation name %q is reserved for the operations that are not listed", n)
+	case len(n) > MaxOperationNameChars:
+		return fmt.Errorf("GraphQL operation name %q is longer than %d characters", shown, MaxOperationNameChars)
+	case !graphQLName(n):
+		return fmt.Errorf("%q is not a GraphQL operation name (letters, digits and _, not starting with a digit)", shown)
+	}
+	return nil
+}
+
+// graphQLName reports whether n is a Name of the GraphQL grammar:
+// /[_A-Za-z][_0-9A-Za-z]*/.
+func graphQLName(n string) bool {
+	if n == "" {
+		return false
+	}
+	for i, c := range n {
+		if !(c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || i > 0 && c >= '0' && c <= '9') {
+			return false
+		}
+	}
+	return true
 }
 
 // MetricsHandler serves the metrics in Prometheus' text format.
@@ -121,8 +223,9 @@ func (o *Observer) Middleware(next http.Handler) http.Handler {
 		}
 		elapsed := time.Since(start)
 		code := strconv.Itoa(rec.status)
-		o.requests.WithLabelValues(route, r.Method, code).Inc()
-		o.durations.WithLabelValues(route, r.Method).Observe(elapsed.Seconds())
+		method := methodLabel(r.Method)
+		o.requests.WithLabelValues(route, method, code).Inc()
+		o.durations.WithLabelValues(route, method).Observe(elapsed.Seconds())
 		o.Logger.LogAttrs(ctx, slog.LevelInfo, "request",
 			slog.String("request_id", id),
 			slog.String("method", r.Method),
@@ -134,6 +237,17 @@ func (o *Observer) Middleware(next http.Handler) http.Handler {
 			slog.String("remote", r.RemoteAddr),
 		)
 	})
+}
+
+// methodLabel is the method as a metric label: a client may send any token
+// as a method, so only the standard ones are labels of their own.
+func methodLabel(m string) string {
+	switch m {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodOptions, http.MethodConnect, http.MethodTrace:
+		return m
+	}
+	return "OTHER"
 }
 
 func validRequestID(id string) bool {

@@ -3,10 +3,12 @@ package ops_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -67,6 +69,12 @@ func TestMiddlewareIDsLogsAndCounts(t *testing.T) {
 	}
 	resp, _ := http.Get(srv.URL + "/self-routed/x")
 	resp.Body.Close()
+	for _, m := range []string{"PROPFIND", "BREW", strings.Repeat("X", 1000)} {
+		req, _ := http.NewRequest(m, srv.URL+"/things/5", nil)
+		if resp, err := http.DefaultClient.Do(req); err == nil {
+			resp.Body.Close()
+		}
+	}
 	resp, err := http.Get(srv.URL + "/metrics")
 	if err != nil {
 		t.Fatal(err)
@@ -76,6 +84,7 @@ func TestMiddlewareIDsLogsAndCounts(t *testing.T) {
 	for _, want := range []string{
 		`callcfg_http_requests_total{code="200",method="GET",route="GET /things/{id}"} 4`,
 		`callcfg_http_requests_total{code="418",method="GET",route="self-routed-detail"} 1`,
+		`callcfg_http_requests_total{code="405",method="OTHER",route="unmatched"} 3`,
 		`callcfg_http_request_duration_seconds_bucket{method="GET",route="GET /things/{id}",le="+Inf"} 4`,
 		`go_goroutines`,
 	} {
@@ -181,5 +190,66 @@ func TestAllowedHosts(t *testing.T) {
 				t.Fatalf("body: %s", rec.Body.String())
 			}
 		})
+	}
+}
+
+// The operator's list of operation names is checked whole: a bad entry
+// refuses the list, and a refused list leaves the names in use.
+func TestOperationNames(t *testing.T) {
+	many := make([]string, ops.MaxOperationNames+1)
+	for i := range many {
+		many[i] = fmt.Sprintf("Op%d", i)
+	}
+	cases := []struct {
+		name, list string
+		want       []string
+		err        string
+	}{
+		{"empty", "", nil, ""},
+		{"trimmed, empty entries skipped", " Settings, Save ,,_private2", []string{"Settings", "Save", "_private2"}, ""},
+		{"64 characters", strings.Repeat("a", 64), []string{strings.Repeat("a", 64)}, ""},
+		{"65 characters", strings.Repeat("a", 65), nil, "longer than 64 characters"},
+		{"leading digit", "Settings,2fast", nil, `"2fast" is not a GraphQL operation name`},
+		{"punctuation", "get-settings", nil, "is not a GraphQL operation name"},
+		{"reserved other", "other", nil, "reserved"},
+		{"reserved anonymous", "anonymous", nil, "reserved"},
+		{"too many", strings.Join(many, ","), nil, "201 GraphQL operation names: at most 200"},
+		{"as many as allowed", strings.Join(many[:ops.MaxOperationNames], ","), many[:ops.MaxOperationNames], ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got, err := ops.ParseOperationNames(c.list)
+			if c.err != "" {
+				if err == nil || !strings.Contains(err.Error(), c.err) {
+					t.Fatalf("error %v, want one with %q", err, c.err)
+				}
+				return
+			}
+			if err != nil || !slices.Equal(got, c.want) {
+				t.Fatalf("%q: %v %v", c.list, got, err)
+			}
+		})
+	}
+
+	o := ops.NewObserver(slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
+	if err := o.SetOperationNames([]string{"Settings"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := o.SetOperationNames([]string{"Save", "bad name"}); err == nil {
+		t.Fatal("a list with a bad name was accepted")
+	}
+	for _, name := range []string{"Settings", "Save", "Unlisted", ""} {
+		o.ObserveGraphQL(name, "query", "ok")
+	}
+	rec := httptest.NewRecorder()
+	o.MetricsHandler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	for _, want := range []string{
+		`callcfg_graphql_operations_total{operation="Settings",outcome="ok",type="query"} 1`,
+		`callcfg_graphql_operations_total{operation="other",outcome="ok",type="query"} 2`,
+		`callcfg_graphql_operations_total{operation="anonymous",outcome="ok",type="query"} 1`,
+	} {
+		if !strings.Contains(rec.Body.String(), want) {
+			t.Errorf("metrics lack %s", want)
+		}
 	}
 }

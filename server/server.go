@@ -26,8 +26,12 @@ type Config struct {
 	// Suggestions lets GraphQL validation errors say "Did you mean …?";
 	// like introspection it reveals the schema, so production deployments
 	// that turn one off usually turn off both.
-	Suggestions  bool
+	Suggestions bool
+	// MaxBodyBytes bounds a REST request body.
 	MaxBodyBytes int64
+	// GraphQLMaxBodyBytes bounds a GraphQL POST body and a GET's
+	// parameters; zero takes graph.DefaultMaxBodyBytes.
+	GraphQLMaxBodyBytes int64
 	// GraphQLLimits bound the cost of one GraphQL request; zero fields take
 	// graph.DefaultLimits.
 	GraphQLLimits graph.Limits
@@ -46,13 +50,18 @@ type Config struct {
 	Draining func() bool
 	// Observer logs and counts requests; New makes one when nil.
 	Observer *ops.Observer
+	// PublicMetrics serves /metrics on this handler too. Off by default:
+	// the metrics describe the deployment to whoever asks, and serving them
+	// costs CPU an anonymous client should not be able to spend; operators
+	// scrape the admin listener instead.
+	PublicMetrics bool
 }
 
 // DefaultConfig is what serve uses when no flag says otherwise.
 func DefaultConfig() Config {
 	return Config{
 		Playground: true, Introspection: true, Suggestions: true, MaxBodyBytes: 1 << 20,
-		GraphQLLimits: graph.DefaultLimits, Logger: slog.Default(), RequestTimeout: 5 * time.Second,
+		GraphQLMaxBodyBytes: graph.DefaultMaxBodyBytes, GraphQLLimits: graph.DefaultLimits, Logger: slog.Default(), RequestTimeout: 5 * time.Second,
 	}
 }
 
@@ -70,7 +79,9 @@ func New(svc *core.Service, cfg Config) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /healthz", ops.Healthz())
 	mux.Handle("GET /readyz", ops.Readyz(svc.DB(), cfg.RequestTimeout, cfg.Draining))
-	mux.Handle("GET /metrics", cfg.Observer.MetricsHandler())
+	if cfg.PublicMetrics {
+		mux.Handle("GET /metrics", cfg.Observer.MetricsHandler())
+	}
 	restHandler := rest.New(svc, rest.Options{PublicURL: cfg.PublicURL, MaxBodyBytes: cfg.MaxBodyBytes, Logger: cfg.Logger})
 	mux.Handle("/api/", restHandler)
 	mux.Handle("/api", restHandler)
@@ -79,7 +90,7 @@ func New(svc *core.Service, cfg Config) http.Handler {
 		Introspection: cfg.Introspection,
 		Suggestions:   cfg.Suggestions,
 		PublicURL:     cfg.PublicURL,
-		MaxBodyBytes:  cfg.MaxBodyBytes,
+		MaxBodyBytes:  cfg.GraphQLMaxBodyBytes,
 		Limits:        cfg.GraphQLLimits,
 		Logger:        cfg.Logger,
 		OnOperation:   cfg.Observer.ObserveGraphQL,

@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -20,6 +22,7 @@ import (
 	"github.com/callcfg/callcfg/core/coretest"
 	"github.com/callcfg/callcfg/db"
 	"github.com/callcfg/callcfg/db/dbtest"
+	"github.com/callcfg/callcfg/ops"
 	"github.com/callcfg/callcfg/server"
 )
 
@@ -66,7 +69,13 @@ func gql(query string) string {
 func TestOperationsEndpoints(t *testing.T) {
 	dbtest.EachDB(t, func(t *testing.T, bdb *bun.DB) {
 		w := coretest.Build(t, bdb)
-		srv := httptest.NewServer(server.New(w.Svc, server.DefaultConfig()))
+		cfg := server.DefaultConfig()
+		cfg.PublicMetrics = true
+		cfg.Observer = ops.NewObserver(quietLogger(), bdb)
+		if err := cfg.Observer.SetOperationNames([]string{"Mine"}); err != nil {
+			t.Fatal(err)
+		}
+		srv := httptest.NewServer(server.New(w.Svc, cfg))
 		defer srv.Close()
 		staff := w.Tokens[coretest.Staff]
 
@@ -100,6 +109,115 @@ func TestOperationsEndpoints(t *testing.T) {
 			}
 		}
 	})
+}
+
+// /metrics is served on the public handler only when the operator asks;
+// otherwise only on the admin listener (serve's --admin-addr), which serves
+// the observer's MetricsHandler.
+func TestPublicMetrics(t *testing.T) {
+	dbtest.EachDB(t, func(t *testing.T, bdb *bun.DB) {
+		w := coretest.Build(t, bdb)
+		for _, c := range []struct {
+			name   string
+			public bool
+			status int
+		}{
+			{"off by default", false, http.StatusNotFound},
+			{"--public-metrics", true, http.StatusOK},
+		} {
+			t.Run(c.name, func(t *testing.T) {
+				cfg := server.DefaultConfig()
+				cfg.Logger = quietLogger()
+				cfg.PublicMetrics = c.public
+				cfg.Observer = ops.NewObserver(cfg.Logger, bdb)
+				srv := httptest.NewServer(server.New(w.Svc, cfg))
+				defer srv.Close()
+				do(t, "GET", srv.URL+"/healthz", "", "")
+				r := do(t, "GET", srv.URL+"/metrics", "", "")
+				if r.status != c.status || (c.status == http.StatusOK) != strings.Contains(r.body, "callcfg_http_requests_total") {
+					t.Fatalf("public /metrics: %d %.200s", r.status, r.body)
+				}
+				admin := httptest.NewServer(cfg.Observer.MetricsHandler())
+				defer admin.Close()
+				if m := do(t, "GET", admin.URL, "", "").body; !strings.Contains(m, `callcfg_http_requests_total{code="200",method="GET",route="GET /healthz"} 1`) {
+					t.Fatalf("admin metrics: %.300s", m)
+				}
+			})
+		}
+	})
+}
+
+// Nothing a client sends becomes a label: operation names the operator did
+// not list count as "other" however many and however long, and invented
+// HTTP methods as "OTHER".
+func TestMetricLabelsBounded(t *testing.T) {
+	dbtest.EachDB(t, func(t *testing.T, bdb *bun.DB) {
+		w := coretest.Build(t, bdb)
+		cfg := server.DefaultConfig()
+		cfg.Logger = quietLogger()
+		cfg.Observer = ops.NewObserver(cfg.Logger, bdb)
+		if err := cfg.Observer.SetOperationNames([]string{"Settings", "Mine"}); err != nil {
+			t.Fatal(err)
+		}
+		srv := httptest.NewServer(server.New(w.Svc, cfg))
+		defer srv.Close()
+		staff := w.Tokens[coretest.Staff]
+
+		const invented = 300
+		for i := range invented {
+			name := fmt.Sprintf("Op%04d_%s", i, strings.Repeat("x", 4000))
+			body, _ := json.Marshal(map[string]string{"query": "query " + name + " { __typename }", "operationName": name})
+			if i%2 == 1 { // the name in the document only
+				body, _ = json.Marshal(map[string]string{"query": "query " + name + " { __typename }"})
+			}
+			if r := do(t, "POST", srv.URL+"/graphql", "", string(body)); r.status != 200 || !strings.Contains(r.body, `"__typename":"Query"`) {
+				t.Fatalf("operation %d: %d %.200s", i, r.status, r.body)
+			}
+		}
+		do(t, "POST", srv.URL+"/graphql", staff, `{"query":"query Mine { me { username } }"}`)
+		do(t, "POST", srv.URL+"/graphql", "", `{"query":"{ __typename }"}`)
+		for i := range 50 {
+			do(t, fmt.Sprintf("BREW%02d", i), srv.URL+"/graphql", "", "")
+			do(t, fmt.Sprintf("BREW%02d", i), srv.URL+"/api/call-assignment-configurations/", staff, "")
+		}
+		do(t, "DELETE", srv.URL+"/graphql", "", "")
+
+		metrics := httptest.NewServer(cfg.Observer.MetricsHandler())
+		defer metrics.Close()
+		byOp := series(do(t, "GET", metrics.URL, "", "").body, "callcfg_graphql_operations_total", "operation")
+		if want := map[string]float64{"other": invented, "Mine": 1, "anonymous": 1}; !equalCounts(byOp, want) {
+			t.Errorf("%d operation labels: %.300s, want %v", len(byOp), fmt.Sprint(byOp), want)
+		}
+		methods := series(do(t, "GET", metrics.URL, "", "").body, "callcfg_http_requests_total", "method")
+		if want := map[string]float64{"POST": invented + 2, "OTHER": 100, "DELETE": 1}; !equalCounts(methods, want) {
+			t.Errorf("%d method labels: %.300s, want %v", len(methods), fmt.Sprint(methods), want)
+		}
+	})
+}
+
+// series sums the samples of one metric by the value of one label.
+func series(metrics, name, label string) map[string]float64 {
+	out := map[string]float64{}
+	re := regexp.MustCompile(`^` + name + `\{.*\b` + label + `="([^"]*)".*\} (\S+)$`)
+	for _, line := range strings.Split(metrics, "\n") {
+		if m := re.FindStringSubmatch(line); m != nil {
+			v, _ := strconv.ParseFloat(m[2], 64)
+			out[m[1]] += v
+		}
+	}
+	return out
+}
+
+func equalCounts(got, want map[string]float64) bool {
+	if len(got) != len(want) {
+		return false
+	}
+	for k, v := range want {
+		if got[k] != v {
+			return false
+		}
+	}
+	return true
 }
 
 // While PostgreSQL is unreachable requests fail fast and clearly, /readyz

@@ -63,6 +63,7 @@ func envInt(name string, def int) int {
 type serveFlags struct {
 	addr, publicURL, adminAddr, logFormat, logLevel, cors string
 	allowedHosts                                          string
+	operationNames                                        string
 	demo                                                  bool
 	dbMaxConns, rateBurst                                 int
 	rateLimit                                             float64
@@ -80,15 +81,19 @@ func serve(ctx context.Context, env *cmdEnv, args []string) error {
 	fs.BoolVar(&cfg.Playground, "playground", envBool("PLAYGROUND", cfg.Playground), "serve GraphiQL at /graphiql (env PLAYGROUND)")
 	fs.BoolVar(&cfg.Introspection, "introspection", envBool("INTROSPECTION", cfg.Introspection), "answer GraphQL introspection (env INTROSPECTION)")
 	fs.BoolVar(&cfg.Suggestions, "suggestions", envBool("SUGGESTIONS", cfg.Suggestions), `GraphQL validation errors may say "Did you mean …?" (env SUGGESTIONS)`)
-	fs.IntVar(&cfg.GraphQLLimits.Complexity, "graphql-complexity", envInt("GRAPHQL_COMPLEXITY", cfg.GraphQLLimits.Complexity), "GraphQL complexity limit; a connection costs its page size times its children (env GRAPHQL_COMPLEXITY)")
+	fs.IntVar(&cfg.GraphQLLimits.Complexity, "graphql-complexity", envInt("GRAPHQL_COMPLEXITY", cfg.GraphQLLimits.Complexity), "GraphQL complexity limit; a connection costs its page size times its children, a totalCount 1000 (env GRAPHQL_COMPLEXITY)")
 	fs.IntVar(&cfg.GraphQLLimits.Depth, "graphql-depth", envInt("GRAPHQL_DEPTH", cfg.GraphQLLimits.Depth), "GraphQL depth limit (env GRAPHQL_DEPTH)")
 	fs.IntVar(&cfg.GraphQLLimits.Tokens, "graphql-tokens", envInt("GRAPHQL_TOKENS", cfg.GraphQLLimits.Tokens), "GraphQL parser token limit (env GRAPHQL_TOKENS)")
-	fs.Int64Var(&cfg.MaxBodyBytes, "max-body-bytes", int64(envInt("MAX_BODY_BYTES", int(cfg.MaxBodyBytes))), "largest request body; larger ones get 413 (env MAX_BODY_BYTES)")
+	fs.IntVar(&cfg.GraphQLLimits.RootFields, "graphql-root-fields", envInt("GRAPHQL_ROOT_FIELDS", cfg.GraphQLLimits.RootFields), "most root fields of one GraphQL operation, aliases and introspection included (env GRAPHQL_ROOT_FIELDS)")
+	fs.Int64Var(&cfg.GraphQLMaxBodyBytes, "graphql-max-body-bytes", int64(envInt("GRAPHQL_MAX_BODY_BYTES", int(cfg.GraphQLMaxBodyBytes))), "largest GraphQL request body, or GET parameters; larger ones get 413 (env GRAPHQL_MAX_BODY_BYTES)")
+	fs.StringVar(&f.operationNames, "graphql-operation-names", os.Getenv("GRAPHQL_OPERATION_NAMES"), "comma-separated GraphQL operation names counted by name in the metrics; others count as \"other\" (env GRAPHQL_OPERATION_NAMES)")
+	fs.Int64Var(&cfg.MaxBodyBytes, "max-body-bytes", int64(envInt("MAX_BODY_BYTES", int(cfg.MaxBodyBytes))), "largest REST request body; larger ones get 413 (env MAX_BODY_BYTES)")
 	fs.DurationVar(&cfg.RequestTimeout, "request-timeout", envDuration("REQUEST_TIMEOUT", cfg.RequestTimeout), "bound on a request's database work; past it, 503 / UNAVAILABLE (env REQUEST_TIMEOUT)")
 	fs.StringVar(&f.cors, "cors-origins", os.Getenv("CORS_ORIGINS"), "comma-separated origins allowed to call the API from a browser, or * (env CORS_ORIGINS)")
 	fs.StringVar(&f.logFormat, "log-format", envOr("LOG_FORMAT", "text"), "text or json (env LOG_FORMAT)")
 	fs.StringVar(&f.logLevel, "log-level", envOr("LOG_LEVEL", "info"), "debug, info (one line per request), warn or error (env LOG_LEVEL)")
 	fs.StringVar(&f.adminAddr, "admin-addr", os.Getenv("ADMIN_ADDR"), "listen address of the admin listener with pprof and metrics; off when empty (env ADMIN_ADDR)")
+	fs.BoolVar(&cfg.PublicMetrics, "public-metrics", envBool("PUBLIC_METRICS", false), "also serve /metrics on --addr (env PUBLIC_METRICS)")
 	fs.IntVar(&f.dbMaxConns, "db-max-conns", envInt("DB_MAX_CONNS", 0), "PostgreSQL connections per replica; 0 picks 4 per core (env DB_MAX_CONNS)")
 	login := core.DefaultLoginPolicy()
 	fs.DurationVar(&login.TokenTTL, "login-token-ttl", envDuration("LOGIN_TOKEN_TTL", login.TokenTTL), "lifetime of keys issued by /api-auth/password/; 0: no expiry (env LOGIN_TOKEN_TTL)")
@@ -112,6 +117,10 @@ func serve(ctx context.Context, env *cmdEnv, args []string) error {
 	}
 	cfg.CORSOrigins = ops.ParseOrigins(f.cors)
 	cfg.AllowedHosts = ops.ParseHosts(f.allowedHosts)
+	operationNames, err := ops.ParseOperationNames(f.operationNames)
+	if err != nil {
+		return usageError{"serve: --graphql-operation-names: " + err.Error()}
+	}
 	if f.publicURL != "" {
 		u, err := url.Parse(f.publicURL)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -165,6 +174,9 @@ func serve(ctx context.Context, env *cmdEnv, args []string) error {
 	if cfg.PublicURL == nil && len(cfg.AllowedHosts) == 0 {
 		logger.Warn("neither --public-url nor --allowed-hosts is set: absolute links take their host from each request's Host header")
 	}
+	if err := cfg.Observer.SetOperationNames(operationNames); err != nil {
+		return err // checked above already
+	}
 	srv := &http.Server{
 		Handler:           server.New(svc, cfg),
 		ReadHeaderTimeout: f.readHeaderTimeout,
@@ -183,6 +195,8 @@ func serve(ctx context.Context, env *cmdEnv, args []string) error {
 		}
 		defer admin.Close()
 		logger.Info("admin listener (pprof, metrics)", "addr", admin.Addr)
+	} else if !cfg.PublicMetrics {
+		logger.Info("metrics are not served: set --admin-addr (or --public-metrics)")
 	}
 
 	select {

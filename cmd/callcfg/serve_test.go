@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"regexp"
 	"strings"
@@ -172,4 +173,95 @@ func TestServeThrottles(t *testing.T) {
 			t.Fatalf("serve exited %d: %s", code, errb.String())
 		}
 	})
+}
+
+// /metrics is served on the admin listener; on the main one only with
+// --public-metrics. Operation names listed by the operator are labels.
+func TestServeMetricsListeners(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, url string) {
+		for _, c := range []struct {
+			name         string
+			flags        []string
+			publicStatus int
+		}{
+			{"admin listener only", nil, http.StatusNotFound},
+			{"--public-metrics", []string{"--public-metrics"}, http.StatusOK},
+		} {
+			t.Run(c.name, func(t *testing.T) {
+				ctx, cancel := context.WithCancel(context.Background())
+				var out, errb opstest.Buffer
+				done := make(chan int, 1)
+				args := append([]string{"serve", "--addr", "127.0.0.1:0", "--admin-addr", "127.0.0.1:0", "--database-url", url,
+					"--graphql-operation-names", "Known, Other2", "--drain-delay", "0"}, c.flags...)
+				go func() { done <- run(ctx, args, strings.NewReader(""), &out, &errb) }()
+				stopped := false
+				defer func() { // also when the test fails midway: no server left running
+					if !stopped {
+						cancel()
+						<-done
+					}
+				}()
+				addr := waitFor(t, &errb, regexp.MustCompile(`listening addr=(\S+)`))
+				admin := waitFor(t, &errb, regexp.MustCompile(`admin listener \(pprof, metrics\)" addr=(\S+)`))
+				for _, name := range []string{"Known", "Unknown"} {
+					resp, err := http.Post("http://"+addr+"/graphql", "application/json", strings.NewReader(`{"query":"query `+name+` { __typename }"}`))
+					if err != nil {
+						t.Fatal(err)
+					}
+					resp.Body.Close()
+				}
+				get := func(u string) (int, string) {
+					resp, err := http.Get(u)
+					if err != nil {
+						t.Fatal(err)
+					}
+					defer resp.Body.Close()
+					b, _ := io.ReadAll(resp.Body)
+					return resp.StatusCode, string(b)
+				}
+				status, m := get("http://" + admin + "/metrics")
+				for _, want := range []string{
+					`callcfg_graphql_operations_total{operation="Known",outcome="ok",type="query"} 1`,
+					`callcfg_graphql_operations_total{operation="other",outcome="ok",type="query"} 1`,
+				} {
+					if status != http.StatusOK || !strings.Contains(m, want) {
+						t.Errorf("admin /metrics (%d) lacks %s", status, want)
+					}
+				}
+				if status, _ := get("http://" + addr + "/metrics"); status != c.publicStatus {
+					t.Errorf("public /metrics: %d, want %d", status, c.publicStatus)
+				}
+				cancel()
+				stopped = true
+				select {
+				case code := <-done:
+					if code != 0 {
+						t.Fatalf("serve exited %d: %s", code, errb.String())
+					}
+				case <-time.After(10 * time.Second):
+					t.Fatal("serve did not stop")
+				}
+			})
+		}
+	})
+}
+
+// A bad list of operation names stops serve at start-up, before it opens
+// the database, with a message that names the setting and the entry.
+func TestServeRefusesBadOperationNames(t *testing.T) {
+	many := strings.TrimSuffix(strings.Repeat("Op,", 201), ",")
+	for _, c := range []struct{ list, want string }{
+		{"Settings,get-settings", `--graphql-operation-names: "get-settings" is not a GraphQL operation name`},
+		{strings.Repeat("A", 65), "longer than 64 characters"},
+		{many, "201 GraphQL operation names: at most 200"},
+	} {
+		r := callcfg(t, "", "", "serve", "--addr", "127.0.0.1:0", "--database-url", "postgres://nobody@127.0.0.1:1/none", "--graphql-operation-names", c.list)
+		if r.code != 2 || !strings.Contains(r.stderr, c.want) {
+			t.Errorf("%.40s: exit %d, %s", c.list, r.code, r.stderr)
+		}
+	}
+	t.Setenv("GRAPHQL_OPERATION_NAMES", "1st")
+	if r := callcfg(t, "", "", "serve", "--addr", "127.0.0.1:0", "--database-url", "postgres://nobody@127.0.0.1:1/none"); r.code != 2 || !strings.Contains(r.stderr, `"1st"`) {
+		t.Errorf("from the environment: exit %d, %s", r.code, r.stderr)
+	}
 }
