@@ -68,6 +68,11 @@ func (a Actor) canManage(acc db.Access) bool {
 	return a.User.IsStaff || (acc.HasRole && (acc.IsManager || acc.IsOrganizer))
 }
 
+// Require is the first check of every data operation: an authenticated
+// user. A face that must answer 401 before it looks at a request any
+// further (REST, as DRF does) calls it once, up front.
+func (a Actor) Require() error { return a.require() }
+
 func (a Actor) require() error {
 	if a.User == nil {
 		return errUnauthenticated(MsgNotAuthenticated)

@@ -235,8 +235,12 @@ func (s *Service) insertConfig(ctx context.Context, call *db.CallRow, p Patch) (
 
 // Precondition makes a write conditional on the object being unchanged since
 // the client read it (optimistic concurrency). Zero means unconditional.
+// Invalid is a precondition a face could not read as one that can ever
+// match (REST's If-Match naming another object), in the face's own error:
+// reported after the checks of the write, in place of its result.
 type Precondition struct {
 	Modified *time.Time
+	Invalid  error
 }
 
 // UpdateConfig changes the set fields of a configuration. PUT and PATCH both
@@ -252,7 +256,7 @@ func (s *Service) UpdateConfig(ctx context.Context, a Actor, id uuid.UUID, p Pat
 	// canManage could only make it slower, never looser, as the permission
 	// tests check) takes the general path below, which tells 404 from 403
 	// from 400 from 412.
-	if len(p.validate()) == 0 {
+	if p.Unreadable == nil && pre.Invalid == nil && len(p.validate()) == 0 {
 		scope := a.scope()
 		row, err := s.store.UpdateConfig(ctx, db.ConfigUpdate{UUID: id, Scope: &scope, Set: p.columns(), Now: db.Now(), Expect: pre.Modified})
 		if err != nil {
@@ -268,6 +272,12 @@ func (s *Service) UpdateConfig(ctx context.Context, a Actor, id uuid.UUID, p Pat
 	}
 	if !a.canManage(row.Access) {
 		return nil, errForbidden()
+	}
+	if pre.Invalid != nil {
+		return nil, pre.Invalid
+	}
+	if p.Unreadable != nil {
+		return nil, p.Unreadable
 	}
 	if fe := p.validate(); len(fe) > 0 {
 		return nil, errInvalid(fe)
@@ -310,6 +320,9 @@ func (s *Service) DeleteConfig(ctx context.Context, a Actor, id uuid.UUID, pre P
 	}
 	if !a.canManage(row.Access) {
 		return errForbidden()
+	}
+	if pre.Invalid != nil {
+		return pre.Invalid
 	}
 	deleted, err := s.store.DeleteConfig(ctx, row.ID, pre.Modified)
 	if err != nil {
@@ -367,17 +380,3 @@ func (s *Service) SetConfigForCall(ctx context.Context, a Actor, callUUID uuid.U
 }
 
 var errConflictLoop = &Error{Kind: KindInternal, Message: "configuration changed twice while being set"}
-
-// CheckManageConfig runs the checks of a write to a configuration (401, 404,
-// 403) without writing, for a face that must report them before an
-// undecodable body, as the upstream service does.
-func (s *Service) CheckManageConfig(ctx context.Context, a Actor, id uuid.UUID) error {
-	row, err := s.visibleConfig(ctx, a, id)
-	if err != nil {
-		return err
-	}
-	if !a.canManage(row.Access) {
-		return errForbidden()
-	}
-	return nil
-}

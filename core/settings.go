@@ -52,6 +52,10 @@ type Patch struct {
 	AssignmentExpirationDays     Opt[int64]
 	SendReminderBeforeExpiryDays Opt[int64]
 	DecodeErrors                 FieldErrors
+	// Unreadable is a body a face could not read at all (malformed, of a
+	// media type it does not take, too large), in the face's own error:
+	// reported in place of any field error, after the same checks.
+	Unreadable error
 }
 
 // validate returns every failing field at once.

@@ -20,10 +20,6 @@ func (h *handler) listConfigs(x *exchange) {
 	if v = pyform.Strip(v); v != "" {
 		id, ok := pyform.ParseUUID(v)
 		if !ok {
-			if _, err := h.svc.Me(x.actor); err != nil {
-				h.fail(x, err)
-				return
-			}
 			h.fail(x, errFields(core.FieldErrors{"call_uuid": {msgInvalidUUID}}))
 			return
 		}
@@ -71,10 +67,7 @@ func (h *handler) createConfig(x *exchange) {
 	ctx := x.r.Context()
 	in, err := h.readInput(x)
 	if err != nil {
-		// DRF parses the body after authenticating, and before it looks at the call.
-		if _, aerr := h.svc.Me(x.actor); aerr != nil {
-			err = aerr
-		}
+		// DRF parses the body before it looks at the call.
 		h.fail(x, err)
 		return
 	}
@@ -99,21 +92,16 @@ func (h *handler) updateConfig(x *exchange, partial bool) {
 	if !ok {
 		return
 	}
-	pre, ok := h.precondition(x, id)
-	if !ok {
-		return
+	// DRF reads the body only once it has the object and the permission to
+	// change it, so an unreadable body goes to the core with the rest and
+	// cannot hide a 404 or 403.
+	var p core.Patch
+	if in, err := h.readInput(x); err != nil {
+		p.Unreadable = err
+	} else {
+		p = settingsPatch(in, partial)
 	}
-	in, err := h.readInput(x)
-	if err != nil {
-		// DRF reads the body only once it has the object and the permission
-		// to change it, so a bad body must not hide a 401, 404 or 403.
-		if perr := h.svc.CheckManageConfig(ctx, x.actor, id); perr != nil {
-			err = perr
-		}
-		h.fail(x, err)
-		return
-	}
-	cfg, err := h.svc.UpdateConfig(ctx, x.actor, id, settingsPatch(in, partial), pre)
+	cfg, err := h.svc.UpdateConfig(ctx, x.actor, id, p, h.precondition(x, id))
 	if err != nil {
 		h.fail(x, err)
 		return
@@ -126,11 +114,7 @@ func (h *handler) deleteConfig(x *exchange) {
 	if !ok {
 		return
 	}
-	pre, ok := h.precondition(x, id)
-	if !ok {
-		return
-	}
-	if err := h.svc.DeleteConfig(x.r.Context(), x.actor, id, pre); err != nil {
+	if err := h.svc.DeleteConfig(x.r.Context(), x.actor, id, h.precondition(x, id)); err != nil {
 		h.fail(x, err)
 		return
 	}
@@ -138,16 +122,13 @@ func (h *handler) deleteConfig(x *exchange) {
 }
 
 // precondition reads If-Match for a write to the configuration id. One that
-// can never match is a 412, but only once the caller has passed the checks
-// of the write itself: a precondition on an object one cannot see is a 404.
-func (h *handler) precondition(x *exchange, id uuid.UUID) (core.Precondition, bool) {
+// can never match is a 412, which the core reports only once the caller has
+// passed the checks of the write itself: a precondition on an object one
+// cannot see is a 404.
+func (h *handler) precondition(x *exchange, id uuid.UUID) core.Precondition {
 	pre, ok := ifMatch(x.r, id)
 	if !ok {
-		err := h.svc.CheckManageConfig(x.r.Context(), x.actor, id)
-		if err == nil {
-			err = errIfMatch
-		}
-		h.fail(x, err)
+		pre.Invalid = errIfMatch
 	}
-	return pre, ok
+	return pre
 }

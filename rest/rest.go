@@ -129,23 +129,26 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.options(x)
 		return
 	}
+	// Authentication once, here, for every route: as in DRF's initial(),
+	// a view that needs a user answers 401 before it looks at the method,
+	// the path's id, the query or the body. What follows is one call of the
+	// core, which decides 404, 403 and 400 in that order.
 	var err error
 	if x.actor, err = h.svc.AuthenticateHeader(r.Context(), r.Header.Get("Authorization")); err != nil {
 		h.fail(x, err)
 		return
+	}
+	if !rt.public {
+		if err := x.actor.Require(); err != nil {
+			h.fail(x, err)
+			return
+		}
 	}
 	serve := rt.methods[x.method]
 	if x.method == http.MethodHead {
 		serve = rt.methods[http.MethodGet]
 	}
 	if serve == nil {
-		// DRF checks permissions before it looks for the method's handler.
-		if !rt.public {
-			if _, err := h.svc.Me(x.actor); err != nil {
-				h.fail(x, err)
-				return
-			}
-		}
 		h.fail(x, errMethodNotAllowed(x.method))
 		return
 	}
