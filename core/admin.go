@@ -111,7 +111,13 @@ func checkName(fe FieldErrors, field, name string, max int) {
 	}
 }
 
-func (s *Service) CreateOrg(ctx context.Context, name string) (*db.Organisation, error) {
+// Organisation is an organisation as the admin commands show it.
+type Organisation struct {
+	UUID uuid.UUID
+	Name string
+}
+
+func (s *Service) CreateOrg(ctx context.Context, name string) (*Organisation, error) {
 	fe := FieldErrors{}
 	checkName(fe, "name", name, 150)
 	if len(fe) > 0 {
@@ -122,7 +128,7 @@ func (s *Service) CreateOrg(ctx context.Context, name string) (*db.Organisation,
 	if err := s.store.InsertOrg(ctx, o); err != nil {
 		return nil, errInternal(err)
 	}
-	return o, nil
+	return &Organisation{UUID: o.UUID, Name: o.Name}, nil
 }
 
 // NewCall describes a call to create.
@@ -148,7 +154,7 @@ func validateCall(in *NewCall) FieldErrors {
 	return fe
 }
 
-func (s *Service) CreateCall(ctx context.Context, in NewCall) (*db.Call, error) {
+func (s *Service) CreateCall(ctx context.Context, in NewCall) (*Call, error) {
 	fe := validateCall(&in)
 	orgID, found, err := s.store.OrgIDByUUID(ctx, in.OrgUUID)
 	if err != nil {
@@ -166,7 +172,7 @@ func (s *Service) CreateCall(ctx context.Context, in NewCall) (*db.Call, error) 
 	if err := s.store.InsertCall(ctx, c); err != nil {
 		return nil, errInternal(err)
 	}
-	return c, nil
+	return Actor{}.call(&db.CallRow{Call: *c}), nil
 }
 
 // DeleteCall deletes a call; its configuration and role grants go with it.

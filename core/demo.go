@@ -3,6 +3,8 @@ package core
 import (
 	"context"
 
+	"github.com/google/uuid"
+
 	"github.com/callcfg/callcfg/db"
 )
 
@@ -11,8 +13,8 @@ import (
 type DemoData struct {
 	Seeded     bool // false: the database already had data; only keys were issued
 	Tokens     map[string]string
-	CallUUID   string
-	ConfigUUID string
+	CallUUID   uuid.UUID
+	ConfigUUID uuid.UUID
 }
 
 // DemoUsers are seeded by `serve --demo`, in the order they are printed.
@@ -44,13 +46,13 @@ func (s *Service) SeedDemo(ctx context.Context) (*DemoData, error) {
 		}
 		out.Tokens[name] = key
 	}
-	if out.CallUUID == "" {
+	if out.CallUUID == uuid.Nil {
 		call, cfg, ok, err := s.store.FirstConfig(ctx)
 		if err != nil {
 			return nil, errInternal(err)
 		}
 		if ok {
-			out.CallUUID, out.ConfigUUID = hex32(call.String()), hex32(cfg.String())
+			out.CallUUID, out.ConfigUUID = call, cfg
 		}
 	}
 	return out, nil
@@ -61,7 +63,7 @@ func (s *Service) seedDemo(ctx context.Context, out *DemoData) error {
 	if err != nil {
 		return err
 	}
-	var active *db.Call
+	var active *Call
 	for _, c := range []NewCall{
 		{Name: "HPC call 2026", State: CallStateActive, Description: "Compute time on the national cluster."},
 		{Name: "Quantum pilots 2027", State: CallStateDraft, Description: "Small grants for quantum computing pilots."},
@@ -101,16 +103,6 @@ func (s *Service) seedDemo(ctx context.Context, out *DemoData) error {
 	if err != nil {
 		return err
 	}
-	out.CallUUID, out.ConfigUUID = hex32(active.UUID.String()), hex32(cfg.UUID.String())
+	out.CallUUID, out.ConfigUUID = active.UUID, cfg.UUID
 	return nil
-}
-
-func hex32(dashed string) string {
-	b := make([]byte, 0, 32)
-	for i := 0; i < len(dashed); i++ {
-		if dashed[i] != '-' {
-			b = append(b, dashed[i])
-		}
-	}
-	return string(b)
 }

@@ -10,7 +10,6 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"regexp"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -21,6 +20,7 @@ import (
 	"github.com/callcfg/callcfg/core/coretest"
 	"github.com/callcfg/callcfg/db/dbtest"
 	"github.com/callcfg/callcfg/server"
+	"github.com/callcfg/callcfg/server/servertest"
 )
 
 // env is one server over one fresh database with the coretest world.
@@ -29,19 +29,13 @@ type env struct {
 	w   *coretest.World
 	bdb *bun.DB
 	srv *httptest.Server
+	s   *servertest.Env
 }
 
 func newEnv(t *testing.T, dbURL string, configure ...func(*server.Config)) *env {
 	t.Helper()
-	bdb := dbtest.Open(t, dbURL)
-	w := coretest.Build(t, bdb)
-	cfg := server.DefaultConfig()
-	for _, f := range configure {
-		f(&cfg)
-	}
-	srv := httptest.NewServer(server.New(w.Svc, cfg))
-	t.Cleanup(srv.Close)
-	return &env{t: t, w: w, bdb: bdb, srv: srv}
+	s := servertest.New(t, dbURL, configure...)
+	return &env{t: t, w: s.W, bdb: s.DB, srv: s.Srv, s: s}
 }
 
 // gqlError is one entry of a response's errors.
@@ -66,26 +60,7 @@ func (r *response) get(path string) any {
 	return dig(r.Data, path)
 }
 
-func dig(v any, path string) any {
-	if path == "" {
-		return v
-	}
-	for _, step := range strings.Split(path, ".") {
-		switch x := v.(type) {
-		case map[string]any:
-			v = x[step]
-		case []any:
-			i, err := strconv.Atoi(step)
-			if err != nil || i >= len(x) {
-				return nil
-			}
-			v = x[i]
-		default:
-			return nil
-		}
-	}
-	return v
-}
+func dig(v any, path string) any { return servertest.Dig(v, path) }
 
 func (r *response) str(path string) string {
 	s, _ := r.get(path).(string)
@@ -123,12 +98,7 @@ func (r *response) failsWith(t *testing.T, code string) gqlError {
 	return r.Errors[0]
 }
 
-func (e *env) token(actor string) string {
-	if actor == coretest.Anonymous {
-		return ""
-	}
-	return e.w.Tokens[actor]
-}
+func (e *env) token(actor string) string { return e.s.Token(actor) }
 
 // do posts a GraphQL request as actor (its token; anonymous sends none).
 func (e *env) do(actor, query string, vars map[string]any) *response {
@@ -190,31 +160,7 @@ var leak = regexp.MustCompile(`(?i)\b(select|insert into|delete from|update \w+ 
 // rest calls the REST face as actor and decodes its JSON.
 func (e *env) rest(t *testing.T, actor, method, path string, body any) (*http.Response, any) {
 	t.Helper()
-	var rd io.Reader
-	if body != nil {
-		b, _ := json.Marshal(body)
-		rd = bytes.NewReader(b)
-	}
-	req, _ := http.NewRequest(method, e.srv.URL+path, rd)
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if tok := e.token(actor); tok != "" {
-		req.Header.Set("Authorization", "Token "+tok)
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	raw, _ := io.ReadAll(res.Body)
-	var v any
-	if len(raw) > 0 {
-		if err := json.Unmarshal(raw, &v); err != nil {
-			t.Fatalf("%s %s: not JSON (%d): %s", method, path, res.StatusCode, raw)
-		}
-	}
-	return res, v
+	return e.s.Call(t, actor, method, path, body)
 }
 
 func hex(u fmt.Stringer) string { return strings.ReplaceAll(u.String(), "-", "") }

@@ -7,7 +7,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/callcfg/callcfg/core"
-	"github.com/callcfg/callcfg/graph/model"
+	"github.com/callcfg/callcfg/links"
 )
 
 // Global ids are base64url("<Type>:<uuid hex>"): opaque to clients, stable
@@ -19,7 +19,7 @@ const (
 )
 
 func globalID(typ string, id uuid.UUID) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(typ + ":" + model.Hex(id)))
+	return base64.RawURLEncoding.EncodeToString([]byte(typ + ":" + links.Hex(id)))
 }
 
 // parseGlobalID returns ok false for anything globalID did not make.

@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -14,6 +13,7 @@ import (
 	"github.com/vikstrous/dataloadgen"
 
 	"github.com/callcfg/callcfg/core"
+	"github.com/callcfg/callcfg/links"
 )
 
 // request is what one HTTP request shares among its resolvers: the caller,
@@ -42,23 +42,10 @@ type requestKey struct{}
 const loaderWait = 2 * time.Millisecond
 
 func newRequest(svc *core.Service, r *http.Request, publicURL *url.URL) *request {
-	req := &request{svc: svc, header: r.Header.Get("Authorization"), base: baseURL(r, publicURL)}
+	req := &request{svc: svc, header: r.Header.Get("Authorization"), base: links.NewBase(publicURL).Of(r)}
 	req.calls = dataloadgen.NewLoader(req.fetchCalls, dataloadgen.WithWait(loaderWait))
 	req.configsByCall = dataloadgen.NewLoader(req.fetchConfigsByCall, dataloadgen.WithWait(loaderWait))
 	return req
-}
-
-// baseURL is the scheme and host of absolute links. X-Forwarded-* headers
-// are not trusted: behind a proxy, configure the public URL instead.
-func baseURL(r *http.Request, publicURL *url.URL) string {
-	if publicURL != nil && publicURL.Host != "" {
-		return strings.TrimRight(publicURL.Scheme+"://"+publicURL.Host+publicURL.Path, "/")
-	}
-	scheme := "http"
-	if r.TLS != nil {
-		scheme = "https"
-	}
-	return scheme + "://" + r.Host
 }
 
 func requestFrom(ctx context.Context) *request {

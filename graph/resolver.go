@@ -8,6 +8,7 @@ import (
 
 	"github.com/callcfg/callcfg/core"
 	"github.com/callcfg/callcfg/graph/model"
+	"github.com/callcfg/callcfg/links"
 )
 
 // Resolver is the root of the resolvers. Each resolver translates between
@@ -58,7 +59,7 @@ func (r *callResolver) State(_ context.Context, obj *core.Call) (model.CallState
 
 // URL is the call's REST resource, which REST shows as a configuration's call.
 func (r *callResolver) URL(ctx context.Context, obj *core.Call) (string, error) {
-	return requestFrom(ctx).base + "/api/proposal-protected-calls/" + model.Hex(obj.UUID) + "/", nil
+	return links.Call(requestFrom(ctx).base, obj.UUID), nil
 }
 
 func (r *callResolver) AssignmentConfiguration(ctx context.Context, obj *core.Call) (*core.Config, error) {

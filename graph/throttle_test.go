@@ -2,14 +2,13 @@ package graph_test
 
 import (
 	"net/http"
-	"net/http/httptest"
 	"testing"
 	"time"
 
 	"github.com/callcfg/callcfg/core"
 	"github.com/callcfg/callcfg/core/coretest"
 	"github.com/callcfg/callcfg/db/dbtest"
-	"github.com/callcfg/callcfg/server"
+	"github.com/callcfg/callcfg/server/servertest"
 )
 
 // TestRateLimited: with the per-key limit on, a key past its burst gets
@@ -21,10 +20,10 @@ func TestRateLimited(t *testing.T) {
 	t.Run("on", func(t *testing.T) {
 		dbtest.Each(t, func(t *testing.T, url string) {
 			clock := coretest.NewClock()
-			w := coretest.Build(t, dbtest.Open(t, url), core.WithClock(clock.Now), core.WithRateLimit(1.0/60, 3))
-			srv := httptest.NewServer(server.New(w.Svc, server.DefaultConfig()))
-			t.Cleanup(srv.Close)
-			e := &env{t: t, w: w, srv: srv}
+			bdb := dbtest.Open(t, url)
+			w := coretest.Build(t, bdb, core.WithClock(clock.Now), core.WithRateLimit(1.0/60, 3))
+			s := servertest.Serving(t, w, bdb)
+			e := &env{t: t, w: w, bdb: bdb, srv: s.Srv, s: s}
 
 			if res, _ := e.rest(t, coretest.Manager, http.MethodGet, "/api/call-assignment-configurations/", nil); res.StatusCode != http.StatusOK {
 				t.Fatalf("REST within the burst: %d", res.StatusCode)

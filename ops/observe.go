@@ -65,7 +65,7 @@ type Observer struct {
 // NewObserver registers the service's metrics; bdb, when given, adds the
 // connection pool's figures and a count of SQL statements.
 func NewObserver(logger *slog.Logger, bdb *bun.DB) *Observer {
-	o := &Observer{Logger: logger, registry: prometheus.NewRegistry()}
+	o := &Observer{Logger: slog.New(WithRequestIDs(logger.Handler())), registry: prometheus.NewRegistry()}
 	o.operations.Store(&map[string]bool{})
 	o.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "callcfg_http_requests_total",
@@ -227,7 +227,6 @@ func (o *Observer) Middleware(next http.Handler) http.Handler {
 		o.requests.WithLabelValues(route, method, code).Inc()
 		o.durations.WithLabelValues(route, method).Observe(elapsed.Seconds())
 		o.Logger.LogAttrs(ctx, slog.LevelInfo, "request",
-			slog.String("request_id", id),
 			slog.String("method", r.Method),
 			slog.String("path", r.URL.Path),
 			slog.String("route", route),
@@ -292,3 +291,28 @@ func (r *recorder) Write(b []byte) (int, error) {
 }
 
 func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+// WithRequestIDs makes every record logged with a request's context carry
+// that request's id, so that a server error, a warning or a driver's
+// complaint can be found beside the request's access line.
+func WithRequestIDs(h slog.Handler) slog.Handler {
+	if _, done := h.(requestIDs); done {
+		return h
+	}
+	return requestIDs{h}
+}
+
+type requestIDs struct{ slog.Handler }
+
+func (h requestIDs) Handle(ctx context.Context, r slog.Record) error {
+	if id := RequestID(ctx); id != "" {
+		r.AddAttrs(slog.String("request_id", id))
+	}
+	return h.Handler.Handle(ctx, r)
+}
+
+func (h requestIDs) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return requestIDs{h.Handler.WithAttrs(attrs)}
+}
+
+func (h requestIDs) WithGroup(name string) slog.Handler { return requestIDs{h.Handler.WithGroup(name)} }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/callcfg/callcfg/core"
 	"github.com/callcfg/callcfg/core/coretest"
+	"github.com/callcfg/callcfg/server"
 )
 
 // TestCoercion is the contract's coercion and message table, sent as JSON
@@ -240,7 +241,7 @@ func TestBodies(t *testing.T) {
 			t.Errorf("a refused body changed the configuration: %+v", cfg.Settings)
 		}
 		// A configured smaller limit applies.
-		small := newServer(t, e, func(o *serverOptions) { o.maxBody = 64 })
+		small := newServer(t, e, func(c *server.Config) { c.MaxBodyBytes = 64 })
 		doURL(t, small.URL, e.w.Tokens, req{method: "PATCH", path: path, token: coretest.Staff, body: fmt.Sprintf(`{"max_auto_reassign_attempts": 1, "pad": "%s"}`, strings.Repeat("x", 64))}).
 			check(t, "413 at a configured limit", 413, detail("Request body too large: the limit is 64 bytes."))
 	})

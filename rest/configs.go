@@ -6,6 +6,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/callcfg/callcfg/core"
+	"github.com/callcfg/callcfg/links"
 	"github.com/callcfg/callcfg/rest/internal/pyform"
 )
 
@@ -78,7 +79,7 @@ func (h *handler) createConfig(x *exchange) {
 		h.fail(x, err)
 		return
 	}
-	loc := appendHex([]byte(h.base(x)+configsPath), cfg.UUID)
+	loc := links.AppendHex([]byte(h.base(x)+configsPath), cfg.UUID)
 	x.w.Header()["Location"] = []string{string(append(loc, '/'))}
 	h.sendConfig(x, http.StatusCreated, cfg)
 }

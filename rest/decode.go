@@ -200,8 +200,8 @@ func (h *handler) callRef(s string) (uuid.UUID, bool) {
 		path = pyform.URLPath(s)
 	}
 	path = pyform.Unquote(path)
-	if h.prefix != "" && strings.HasPrefix(path, h.prefix+"/") {
-		path = path[len(h.prefix):]
+	if prefix := h.links.Prefix(); prefix != "" && strings.HasPrefix(path, prefix+"/") {
+		path = path[len(prefix):]
 	}
 	seg, ok := detailSegment(path, callsPath)
 	if !ok {

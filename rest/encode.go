@@ -1,16 +1,14 @@
 package rest
 
 import (
-	"encoding/hex"
 	"slices"
 	"strconv"
 	"sync"
 	"time"
 	"unicode/utf8"
 
-	"github.com/google/uuid"
-
 	"github.com/callcfg/callcfg/core"
+	"github.com/callcfg/callcfg/links"
 )
 
 // Responses are written as DRF's JSONRenderer writes them (compact
@@ -90,14 +88,6 @@ func appendStringBody(b []byte, s string) []byte {
 	return append(b, s[start:]...)
 }
 
-// appendHex writes a uuid as 32 lowercase hex digits, as upstream shows them.
-func appendHex(b []byte, id uuid.UUID) []byte {
-	n := len(b)
-	b = append(b, make([]byte, 32)...)
-	hex.Encode(b[n:], id[:])
-	return b
-}
-
 // appendTime writes an RFC 3339 UTC time with microseconds and "+00:00",
 // quoted: "2026-03-10T12:00:00.123456+00:00".
 func appendTime(b []byte, t time.Time) []byte {
@@ -132,13 +122,13 @@ func appendBool(b []byte, v bool) []byte {
 // absolute links.
 func appendConfig(b []byte, base string, c *core.Config) []byte {
 	b = append(b, `{"uuid":"`...)
-	b = appendHex(b, c.UUID)
+	b = links.AppendHex(b, c.UUID)
 	b = append(b, `","call":"`...)
 	b = appendStringBody(b, base)
 	b = append(b, callsPath...)
-	b = appendHex(b, c.CallUUID)
+	b = links.AppendHex(b, c.CallUUID)
 	b = append(b, `/","call_uuid":"`...)
-	b = appendHex(b, c.CallUUID)
+	b = links.AppendHex(b, c.CallUUID)
 	b = append(b, `","call_name":`...)
 	b = appendString(b, c.CallName)
 	b = append(b, `,"auto_reassign_on_decline":`...)
@@ -161,11 +151,11 @@ func appendConfig(b []byte, base string, c *core.Config) []byte {
 // then the model's fields.
 func appendCall(b []byte, base string, c *core.Call) []byte {
 	b = append(b, `{"uuid":"`...)
-	b = appendHex(b, c.UUID)
+	b = links.AppendHex(b, c.UUID)
 	b = append(b, `","url":"`...)
 	b = appendStringBody(b, base)
 	b = append(b, callsPath...)
-	b = appendHex(b, c.UUID)
+	b = links.AppendHex(b, c.UUID)
 	b = append(b, `/","name":`...)
 	b = appendString(b, c.Name)
 	b = append(b, `,"description":`...)

@@ -13,6 +13,7 @@ import (
 	"github.com/callcfg/callcfg/db/dbtest"
 	"github.com/callcfg/callcfg/ops/opstest"
 	"github.com/callcfg/callcfg/rest"
+	"github.com/callcfg/callcfg/server"
 )
 
 func captureLog() (*slog.Logger, *opstest.Buffer) {
@@ -28,7 +29,7 @@ func TestServerErrors(t *testing.T) {
 	t.Parallel()
 	eachWorld(t, func(t *testing.T, e *env) {
 		logger, logs := captureLog()
-		srv := newServer(t, e, func(o *serverOptions) { o.logger = logger })
+		srv := newServer(t, e, func(c *server.Config) { c.Logger = logger })
 		_ = e.bdb.Close()
 		for _, r := range []req{
 			{method: "GET", path: listPath, token: coretest.Staff},

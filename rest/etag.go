@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/callcfg/callcfg/core"
+	"github.com/callcfg/callcfg/links"
 )
 
 // A configuration's ETag is "<uuid as 32 hex digits>-<modified as hex
@@ -28,7 +29,7 @@ var errIfMatch = &httpError{status: http.StatusPreconditionFailed,
 
 func appendConfigETag(b []byte, c *core.Config) []byte {
 	b = append(b, '"')
-	b = appendHex(b, c.UUID)
+	b = links.AppendHex(b, c.UUID)
 	b = append(b, '-')
 	b = strconv.AppendInt(b, c.Modified.UnixMicro(), 16)
 	return append(b, '"')

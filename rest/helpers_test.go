@@ -4,11 +4,9 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -20,8 +18,8 @@ import (
 
 	"github.com/callcfg/callcfg/core"
 	"github.com/callcfg/callcfg/core/coretest"
-	"github.com/callcfg/callcfg/db/dbtest"
 	"github.com/callcfg/callcfg/server"
+	"github.com/callcfg/callcfg/server/servertest"
 )
 
 // env is one world (coretest's actors, calls and configurations) on one
@@ -31,43 +29,21 @@ type env struct {
 	w   *coretest.World
 	bdb *bun.DB
 	srv *httptest.Server
+	s   *servertest.Env
 }
 
-// eachWorld runs fn on SQLite and on PostgreSQL, each with a fresh world.
+// eachWorld runs fn on every database kind, each with a fresh world.
 func eachWorld(t *testing.T, fn func(t *testing.T, e *env)) {
 	t.Helper()
-	dbtest.EachDB(t, func(t *testing.T, bdb *bun.DB) {
-		w := coretest.Build(t, bdb)
-		srv := httptest.NewServer(server.New(w.Svc, server.DefaultConfig()))
-		t.Cleanup(srv.Close)
-		fn(t, &env{t: t, w: w, bdb: bdb, srv: srv})
+	servertest.Each(t, func(t *testing.T, s *servertest.Env) {
+		fn(t, &env{t: t, w: s.W, bdb: s.DB, srv: s.Srv, s: s})
 	})
 }
 
-type serverOptions struct {
-	maxBody int64
-	public  *url.URL
-	logger  *slog.Logger
-}
-
-// newServer serves e's world with other options.
-func newServer(t *testing.T, e *env, opts ...func(*serverOptions)) *httptest.Server {
+// newServer serves e's world with other settings.
+func newServer(t *testing.T, e *env, configure func(*server.Config)) *httptest.Server {
 	t.Helper()
-	var o serverOptions
-	for _, f := range opts {
-		f(&o)
-	}
-	cfg := server.DefaultConfig()
-	if o.maxBody > 0 {
-		cfg.MaxBodyBytes = o.maxBody
-	}
-	cfg.PublicURL = o.public
-	if o.logger != nil {
-		cfg.Logger = o.logger
-	}
-	srv := httptest.NewServer(server.New(e.w.Svc, cfg))
-	t.Cleanup(srv.Close)
-	return srv
+	return e.s.Serve(t, configure)
 }
 
 var client = &http.Client{

@@ -9,6 +9,7 @@ import (
 
 	"github.com/callcfg/callcfg/core"
 	"github.com/callcfg/callcfg/core/coretest"
+	"github.com/callcfg/callcfg/server"
 )
 
 // addConfigs gives the world n more calls, each with a configuration.
@@ -212,7 +213,7 @@ func TestPublicURL(t *testing.T) {
 		res.check(t, "request host", 200, wantConfig(e.srv.URL, e.config(t, e.w.Config)))
 
 		public, _ := url.Parse("https://api.example.org/callcfg/")
-		srv := newServer(t, e, func(o *serverOptions) { o.public = public })
+		srv := newServer(t, e, func(c *server.Config) { c.PublicURL = public })
 		const pub = "https://api.example.org/callcfg"
 		doURL(t, srv.URL, e.w.Tokens, req{method: "GET", path: configPath(e.w.Config), token: coretest.Staff, header: forwarded}).
 			check(t, "public URL", 200, wantConfig(pub, e.config(t, e.w.Config)))

@@ -13,6 +13,8 @@ import (
 	"strings"
 
 	"github.com/callcfg/callcfg/core"
+	"github.com/callcfg/callcfg/links"
+	"github.com/callcfg/callcfg/ops"
 	"github.com/callcfg/callcfg/rest/internal/pyform"
 )
 
@@ -33,8 +35,7 @@ type handler struct {
 	svc       *core.Service
 	log       *slog.Logger
 	limit     int64
-	public    string // PublicURL without a trailing slash, or ""
-	prefix    string // PublicURL's path, which links carry and call URLs may too
+	links     links.Base
 	schemaDoc *schemaDocument
 }
 
@@ -47,11 +48,8 @@ func New(svc *core.Service, opts Options) http.Handler {
 	if h.limit <= 0 {
 		h.limit = defaultMaxBodyBytes
 	}
-	if u := opts.PublicURL; u != nil {
-		h.prefix = strings.TrimRight(u.EscapedPath(), "/")
-		h.public = u.Scheme + "://" + u.Host + h.prefix
-	}
-	h.schemaDoc = newSchemaDocument(h.prefix)
+	h.links = links.NewBase(opts.PublicURL)
+	h.schemaDoc = newSchemaDocument(h.links.Prefix())
 	return h
 }
 
@@ -72,13 +70,8 @@ type exchange struct {
 // base is the scheme, host and prefix of absolute links: the configured
 // public URL, else what the request itself says.
 func (h *handler) base(x *exchange) string {
-	switch {
-	case h.public != "":
-		return h.public
-	case x.links == "" && x.r.TLS != nil:
-		x.links = "https://" + x.r.Host
-	case x.links == "":
-		x.links = "http://" + x.r.Host
+	if x.links == "" {
+		x.links = h.links.Of(x.r)
 	}
 	return x.links
 }
@@ -105,6 +98,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	x.route, x.arg = rt, arg
+	ops.SetRoute(r, rt.template)
 	hdr := w.Header()
 	// DRF sends Allow on every response of a view, and Vary when it could
 	// have rendered another media type.

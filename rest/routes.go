@@ -7,14 +7,15 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/callcfg/callcfg/core"
+	"github.com/callcfg/callcfg/links"
 	"github.com/callcfg/callcfg/rest/internal/pyform"
 )
 
 // Canonical paths, as the upstream router names them.
 const (
 	rootPath    = "/api/"
-	configsPath = "/api/call-assignment-configurations/"
-	callsPath   = "/api/proposal-protected-calls/"
+	configsPath = links.ConfigsPath
+	callsPath   = links.CallsPath
 	loginPath   = "/api-auth/password/"
 	schemaPath  = "/api/schema/"
 )
@@ -27,6 +28,8 @@ const (
 type route struct {
 	// name is DRF's view name, which OPTIONS reports.
 	name string
+	// template labels the route's requests in metrics and logs.
+	template string
 	// allow is DRF's Allow header: the view's methods in the order of
 	// Django's http_method_names.
 	allow []string
@@ -45,12 +48,12 @@ type route struct {
 
 var (
 	rootRoute = route{
-		name: "Api Root", allow: []string{"GET, HEAD, OPTIONS"}, browsable: true,
+		name: "Api Root", template: rootPath, allow: []string{"GET, HEAD, OPTIONS"}, browsable: true,
 		parses:  []string{mediaJSON, mediaForm},
 		methods: map[string]func(*handler, *exchange){http.MethodGet: (*handler).root},
 	}
 	configListRoute = route{
-		name: "Call Assignment Configuration List", allow: []string{"GET, POST, HEAD, OPTIONS"}, browsable: true,
+		name: "Call Assignment Configuration List", template: configsPath, allow: []string{"GET, POST, HEAD, OPTIONS"}, browsable: true,
 		parses: []string{mediaJSON, mediaForm},
 		methods: map[string]func(*handler, *exchange){
 			http.MethodGet:  (*handler).listConfigs,
@@ -58,7 +61,7 @@ var (
 		},
 	}
 	configDetailRoute = route{
-		name: "Call Assignment Configuration Instance", allow: []string{"GET, PUT, PATCH, DELETE, HEAD, OPTIONS"}, browsable: true,
+		name: "Call Assignment Configuration Instance", template: configsPath + "{uuid}/", allow: []string{"GET, PUT, PATCH, DELETE, HEAD, OPTIONS"}, browsable: true,
 		parses: []string{mediaJSON, mediaForm},
 		methods: map[string]func(*handler, *exchange){
 			http.MethodGet:    (*handler).getConfig,
@@ -68,24 +71,24 @@ var (
 		},
 	}
 	callListRoute = route{
-		name: "Proposal Protected Call List", allow: []string{"GET, HEAD, OPTIONS"}, browsable: true,
+		name: "Proposal Protected Call List", template: callsPath, allow: []string{"GET, HEAD, OPTIONS"}, browsable: true,
 		parses:  []string{mediaJSON, mediaForm},
 		methods: map[string]func(*handler, *exchange){http.MethodGet: (*handler).listCalls},
 	}
 	callDetailRoute = route{
-		name: "Proposal Protected Call Instance", allow: []string{"GET, HEAD, OPTIONS"}, browsable: true,
+		name: "Proposal Protected Call Instance", template: callsPath + "{uuid}/", allow: []string{"GET, HEAD, OPTIONS"}, browsable: true,
 		parses:  []string{mediaJSON, mediaForm},
 		methods: map[string]func(*handler, *exchange){http.MethodGet: (*handler).getCall},
 	}
 	// DRF's ObtainAuthToken: JSON only out, forms first in.
 	loginRoute = route{
-		name: "Obtain Auth Token", allow: []string{"POST, OPTIONS"}, public: true,
+		name: "Obtain Auth Token", template: loginPath, allow: []string{"POST, OPTIONS"}, public: true,
 		parses:  []string{mediaForm, mediaJSON},
 		methods: map[string]func(*handler, *exchange){http.MethodPost: (*handler).login},
 	}
 	// drf-spectacular's SpectacularAPIView, readable without credentials.
 	schemaRoute = route{
-		name: "Spectacular API", allow: []string{"GET, HEAD, OPTIONS"}, public: true,
+		name: "Spectacular API", template: schemaPath, allow: []string{"GET, HEAD, OPTIONS"}, public: true,
 		parses:    []string{mediaJSON, mediaForm},
 		negotiate: negotiateSchema,
 		methods:   map[string]func(*handler, *exchange){http.MethodGet: (*handler).schema},

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"strconv"
 	"sync"
 	"testing"
@@ -16,7 +15,7 @@ import (
 	"github.com/callcfg/callcfg/core"
 	"github.com/callcfg/callcfg/core/coretest"
 	"github.com/callcfg/callcfg/db/dbtest"
-	"github.com/callcfg/callcfg/server"
+	"github.com/callcfg/callcfg/server/servertest"
 )
 
 // throttled is a world whose Service has a login policy and a per-key rate
@@ -40,9 +39,8 @@ func eachThrottled(t *testing.T, policy func(*core.LoginPolicy), perSecond float
 			policy(&p)
 		}
 		w := coretest.Build(t, bdb, core.WithClock(clock.Now), core.WithLoginPolicy(p), core.WithRateLimit(perSecond, burst))
-		srv := httptest.NewServer(server.New(w.Svc, server.DefaultConfig()))
-		t.Cleanup(srv.Close)
-		fn(t, &throttled{env: &env{t: t, w: w, bdb: bdb, srv: srv}, clock: clock, cmp: cmp})
+		s := servertest.Serving(t, w, bdb)
+		fn(t, &throttled{env: &env{t: t, w: w, bdb: bdb, srv: s.Srv, s: s}, clock: clock, cmp: cmp})
 	})
 }
 

@@ -70,6 +70,7 @@ func New(svc *core.Service, cfg Config) http.Handler {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	cfg.Logger = slog.New(ops.WithRequestIDs(cfg.Logger.Handler()))
 	if cfg.RequestTimeout <= 0 {
 		cfg.RequestTimeout = DefaultConfig().RequestTimeout
 	}

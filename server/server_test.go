@@ -23,6 +23,7 @@ import (
 	"github.com/callcfg/callcfg/db"
 	"github.com/callcfg/callcfg/db/dbtest"
 	"github.com/callcfg/callcfg/ops"
+	"github.com/callcfg/callcfg/ops/opstest"
 	"github.com/callcfg/callcfg/server"
 )
 
@@ -65,13 +66,16 @@ func gql(query string) string {
 }
 
 // The operator's endpoints, the request id and the metrics, through the
-// whole handler.
+// whole handler: REST requests are labelled by their route's template, and
+// every log line of a request, a server error's included, carries its id.
 func TestOperationsEndpoints(t *testing.T) {
 	dbtest.EachDB(t, func(t *testing.T, bdb *bun.DB) {
 		w := coretest.Build(t, bdb)
+		var logs opstest.Buffer
 		cfg := server.DefaultConfig()
 		cfg.PublicMetrics = true
-		cfg.Observer = ops.NewObserver(quietLogger(), bdb)
+		cfg.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+		cfg.Observer = ops.NewObserver(cfg.Logger, bdb)
 		if err := cfg.Observer.SetOperationNames([]string{"Mine"}); err != nil {
 			t.Fatal(err)
 		}
@@ -88,6 +92,7 @@ func TestOperationsEndpoints(t *testing.T) {
 			}
 		}
 		rest := do(t, "GET", srv.URL+"/api/call-assignment-configurations/", staff, "")
+		do(t, "GET", srv.URL+"/api/call-assignment-configurations/"+hex32(w.Config)+"/", staff, "")
 		graph := do(t, "POST", srv.URL+"/graphql", staff, `{"operationName":"Mine","query":"query Mine { me { username } }"}`)
 		bad := do(t, "POST", srv.URL+"/graphql", staff, gql(`{ callAssignmentConfiguration(uuid: "`+hex32(uuid.New())+`") { uuid } nope }`))
 		for _, r := range []reply{rest, graph, bad} {
@@ -97,7 +102,8 @@ func TestOperationsEndpoints(t *testing.T) {
 		}
 		m := do(t, "GET", srv.URL+"/metrics", "", "").body
 		for _, want := range []string{
-			`callcfg_http_requests_total{code="200",method="GET",route="/api/"} 1`,
+			`callcfg_http_requests_total{code="200",method="GET",route="/api/call-assignment-configurations/"} 1`,
+			`callcfg_http_requests_total{code="200",method="GET",route="/api/call-assignment-configurations/{uuid}/"} 1`,
 			`callcfg_http_requests_total{code="200",method="POST",route="/graphql"}`,
 			`callcfg_graphql_operations_total{operation="Mine",outcome="ok",type="query"} 1`,
 			`callcfg_graphql_operations_total{operation="anonymous",outcome="GRAPHQL_VALIDATION_FAILED",type="unknown"}`,
@@ -107,6 +113,24 @@ func TestOperationsEndpoints(t *testing.T) {
 			if !strings.Contains(m, want) {
 				t.Errorf("metrics lack %s", want)
 			}
+		}
+
+		// A server error (the database handle closed under the server): its
+		// log line and the access line both name the request.
+		bdb.Close()
+		failed := do(t, "GET", srv.URL+"/api/call-assignment-configurations/"+hex32(w.Config)+"/", staff, "")
+		id := failed.header.Get("X-Request-Id")
+		if failed.status != 500 || id == "" {
+			t.Fatalf("with the database closed: %d %s", failed.status, failed.body)
+		}
+		var lines []string
+		for _, line := range strings.Split(logs.String(), "\n") {
+			if strings.Contains(line, "request_id="+id) {
+				lines = append(lines, line)
+			}
+		}
+		if len(lines) != 2 || !strings.Contains(lines[0], "server error") || !strings.Contains(lines[1], "msg=request") {
+			t.Fatalf("log lines of request %s: %q\nall: %s", id, lines, logs.String())
 		}
 	})
 }

@@ -20,6 +20,7 @@ import (
 
 	"github.com/callcfg/callcfg/core"
 	"github.com/callcfg/callcfg/db"
+	"github.com/callcfg/callcfg/links"
 	"github.com/callcfg/callcfg/ops"
 	"github.com/callcfg/callcfg/server"
 )
@@ -279,7 +280,7 @@ Try it:
   curl -s -H 'Authorization: Token %[2]s' -H 'Content-Type: application/json' \
        -d '{"query":"{ callAssignmentConfigurations(first: 10) { totalCount nodes { uuid maxAutoReassignAttempts call { uuid name state } } } }"}' %[1]s/graphql
 GraphiQL: %[1]s/graphiql (paste {"Authorization": "Token %[2]s"} into its Headers tab)
-`, base, key, d.ConfigUUID)
+`, base, key, links.Hex(d.ConfigUUID))
 }
 
 func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
@@ -288,13 +289,18 @@ func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
 		return nil, usageError{fmt.Sprintf("serve: --log-level %q: want debug, info, warn or error", level)}
 	}
 	opts := &slog.HandlerOptions{Level: lv}
+	var h slog.Handler
 	switch format {
 	case "text":
-		return slog.New(slog.NewTextHandler(w, opts)), nil
+		h = slog.NewTextHandler(w, opts)
 	case "json":
-		return slog.New(slog.NewJSONHandler(w, opts)), nil
+		h = slog.NewJSONHandler(w, opts)
+	default:
+		return nil, usageError{fmt.Sprintf("serve: --log-format %q: want text or json", format)}
 	}
-	return nil, usageError{fmt.Sprintf("serve: --log-format %q: want text or json", format)}
+	logger := slog.New(ops.WithRequestIDs(h))
+	db.SetLogger(logger)
+	return logger, nil
 }
 
 // startAdmin serves pprof and the metrics on a listener of their own, off by

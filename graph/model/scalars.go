@@ -6,11 +6,12 @@ package model
 import (
 	"io"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/google/uuid"
+
+	"github.com/callcfg/callcfg/links"
 )
 
 // InputError is a value a scalar could not read. The error presenter turns
@@ -25,13 +26,8 @@ const MsgInvalidUUID = "Must be a valid UUID."
 // MarshalUUID renders 32 lowercase hex digits, as REST does.
 func MarshalUUID(u uuid.UUID) graphql.Marshaler {
 	return graphql.WriterFunc(func(w io.Writer) {
-		_, _ = io.WriteString(w, strconv.Quote(Hex(u)))
+		_, _ = io.WriteString(w, strconv.Quote(links.Hex(u)))
 	})
-}
-
-// Hex is a uuid as both faces print it.
-func Hex(u uuid.UUID) string {
-	return strings.ReplaceAll(u.String(), "-", "")
 }
 
 // UnmarshalUUID accepts the 32-digit and the dashed form in any case, like

@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/google/uuid"
+
+	"github.com/callcfg/callcfg/links"
 )
 
 // documentedUUID is the schema's description of the UUID scalar: 32 hex
@@ -67,7 +69,7 @@ func FuzzUnmarshalUUID(f *testing.F) {
 		var out bytes.Buffer
 		MarshalUUID(u).MarshalGQL(&out)
 		rendered, err := strconv.Unquote(out.String())
-		if err != nil || rendered != Hex(u) || rendered != strings.ToLower(strings.ReplaceAll(s, "-", "")) {
+		if err != nil || rendered != links.Hex(u) || rendered != strings.ToLower(strings.ReplaceAll(s, "-", "")) {
 			t.Fatalf("%q renders as %s", s, out.String())
 		}
 		for _, r := range []string{rendered, strings.ToUpper(rendered), u.String()} {
