@@ -1,6 +1,10 @@
 // Package core holds the rules of the service: defaults, validation,
-// visibility, permissions and uniqueness. The REST and GraphQL faces call it
-// and only translate its values and errors to their wire formats.
+// visibility, permissions, uniqueness, throttling, and the order in which a
+// request's checks are reported (401, 404, 403, 400). The REST and GraphQL
+// faces and the admin CLI call it and only translate its values and errors
+// (values with a Kind) to their wire formats. It holds no SQL (that is db's,
+// behind db.Store) and knows no wire format: no HTTP status, no JSON, no
+// GraphQL.
 package core
 
 import (

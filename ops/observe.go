@@ -1,6 +1,8 @@
 // Package ops holds what operators need from every request and replica:
-// request ids, structured access logs, Prometheus metrics, CORS, and the
-// health and readiness endpoints.
+// request ids, structured access logs, Prometheus metrics (with labels the
+// server chooses, never the client), CORS, allowed hosts, and the health and
+// readiness endpoints. It wraps the faces and knows nothing of their
+// routes or of the rules.
 package ops
 
 import (

@@ -1,5 +1,8 @@
 // Package server puts the faces together into one HTTP handler: the REST
-// API, GraphQL, the playground and health checks.
+// API, GraphQL, the playground and the operations endpoints, behind the
+// middleware every request passes (request ids, logs, metrics, CORS,
+// allowed hosts, the request deadline). It decides nothing about a request
+// itself; settings are parsed by cmd/callcfg and arrive as Config.
 package server
 
 import (
