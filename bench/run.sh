@@ -26,6 +26,9 @@
 #   PGB_CLIENTS [8] PGB_JOBS [2]   PROBE_N [50] (requests per page size in the page-size probe)
 #   PGADMIN [postgres://postgres@127.0.0.1:5432/postgres]   DB [callcfg_bench]
 #   ADMIN_PORT [5071] (serve --admin-addr 127.0.0.1:$ADMIN_PORT: /metrics is read there)
+#   SERVE_EXTRA [""] more serve flags, e.g. "--db-prepared-statements=off"
+#   SERVER_DB_PORT [""] the server's DATABASE_URL goes to this port of PGADMIN's host instead
+#            (PgBouncer: 6432), with DATABASE_DIRECT_URL the direct one (bench/pgbouncer.sh)
 #   --peers: PEERS_DIR [/tmp/peers] PEERS_SYSTEMS ["pgbench pg5 callcfg callcfg_rest"]
 #            PEERS_RUN [/work/shared/peers/run.sh] PEERS_TIMEOUT [3600] HTTP_PORT [5050]
 #            PEERS_ADMIN_PORT [5072] (the admin listener of our server in the peers' run)
@@ -60,6 +63,8 @@ PGB_EXTRA=${PGB_EXTRA-"a_nocount a_countonly"}
 PGB_CLIENTS=${PGB_CLIENTS:-8}
 PGB_JOBS=${PGB_JOBS:-2}
 PROBE_N=${PROBE_N:-50}
+SERVE_EXTRA=${SERVE_EXTRA:-}
+SERVER_DB_PORT=${SERVER_DB_PORT:-}
 PGADMIN=${PGADMIN:-postgres://postgres@127.0.0.1:5432/postgres}
 DB=${DB:-callcfg_bench}
 WORKDB=${DB}_work
@@ -181,6 +186,8 @@ build() {
   # SERVE_FLAGS: the flags of our server in both runs (ours and the peers'); each run adds its own
   # --addr and --admin-addr
   SERVE_FLAGS=(--playground=false)
+  # shellcheck disable=SC2206 # SERVE_EXTRA is a list of flags
+  [ -z "$SERVE_EXTRA" ] || SERVE_FLAGS+=($SERVE_EXTRA)
   SERVE_ENV=()
   if grep -q -- '-log-level' <<< "$help"; then
     SERVE_FLAGS+=(--log-level=warn); LOGNOTE="access logging at warn (serve --log-level=warn)"
@@ -384,8 +391,16 @@ label() { [ "$1" = rest ] && echo "rest_$2" || echo "$2"; }   # system case -> t
 # ---------------------------------------------------------------------------
 # 4. server, checks, metrics
 # ---------------------------------------------------------------------------
+# server_db_url dbname -> the server's DATABASE_URL: direct, or through SERVER_DB_PORT
+server_db_url() {
+  local u; u=$(db_url "$1")
+  [ -z "$SERVER_DB_PORT" ] && { echo "$u"; return; }
+  sed -E "s#^(postgres(ql)?://[^/]*):[0-9]+/#\1:$SERVER_DB_PORT/#; t; s#^(postgres(ql)?://[^/:]*)/#\1:$SERVER_DB_PORT/#" <<< "$u"
+}
+
 start_server() {  # logfile
-  env -u PGHOST -u PGUSER -u PGPASSWORD -u PGDATABASE DATABASE_URL="$(db_url "$WORKDB")" ${SERVE_ENV[@]+"${SERVE_ENV[@]}"} \
+  env -u PGHOST -u PGUSER -u PGPASSWORD -u PGDATABASE DATABASE_URL="$(server_db_url "$WORKDB")" \
+    DATABASE_DIRECT_URL="$(db_url "$WORKDB")" ${SERVE_ENV[@]+"${SERVE_ENV[@]}"} \
     "$BIN" "${SERVE_ARGS[@]}" > "$1" 2>&1 9>&- &
   SERVER_PID=$!
   for _ in $(seq 100); do
