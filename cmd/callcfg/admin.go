@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -12,128 +11,17 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/uptrace/bun"
 
 	"github.com/callcfg/callcfg/core"
 	"github.com/callcfg/callcfg/db"
 )
 
-type cmdEnv struct {
-	stdin          io.Reader
-	stdout, stderr io.Writer
-	// hurry ends serve's drain early (a second signal).
-	hurry context.Context
-}
+// The admin commands act with full rights through the core, which validates
+// what they are given as the API does. Every one applies pending migrations
+// first, so that each works on a fresh database as on an up-to-date one.
 
-type command func(ctx context.Context, env *cmdEnv, args []string) error
-
-var commands map[string]command
-
-func init() {
-	commands = map[string]command{
-		"migrate":      migrateCmd,
-		"user create":  userCreate,
-		"token create": tokenCreate,
-		"token revoke": tokenRevoke,
-		"org create":   orgCreate,
-		"call create":  callCreate,
-		"call delete":  callDelete,
-		"call export":  callExport,
-		"call import":  callImport,
-		"role grant":   func(ctx context.Context, env *cmdEnv, args []string) error { return roleCmd(ctx, env, args, true) },
-		"role revoke":  func(ctx context.Context, env *cmdEnv, args []string) error { return roleCmd(ctx, env, args, false) },
-	}
-}
-
-// dbFlags are the database settings every command shares.
-type dbFlags struct {
-	url, directURL, prepared string
-}
-
-// newFlags makes a flag set that reports errors instead of exiting, with the
-// database flags every command shares.
-func newFlags(env *cmdEnv, name string) (*flag.FlagSet, *dbFlags) {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(env.stderr)
-	d := &dbFlags{}
-	fs.StringVar(&d.url, "database-url", os.Getenv("DATABASE_URL"), "database URL: postgres://… or sqlite://PATH (env DATABASE_URL; default "+db.DefaultURL+")")
-	fs.StringVar(&d.directURL, "database-direct-url", os.Getenv("DATABASE_DIRECT_URL"), "a direct PostgreSQL URL (not through a transaction pooler) for migrations, which need a session; default: --database-url (env DATABASE_DIRECT_URL)")
-	fs.StringVar(&d.prepared, "db-prepared-statements", envOr("DB_PREPARED_STATEMENTS", "on"), "on or off: off sends every statement unnamed, as PgBouncer before 1.21 in transaction mode needs (env DB_PREPARED_STATEMENTS)")
-	return fs, d
-}
-
-// check refuses settings that cannot work.
-func (d *dbFlags) check(cmd string) error {
-	if d.prepared != "on" && d.prepared != "off" {
-		return usageError{fmt.Sprintf("%s: --db-prepared-statements %q: want on or off", cmd, d.prepared)}
-	}
-	return nil
-}
-
-// open connects to the database the requests go to.
-func (d *dbFlags) open(ctx context.Context, opts db.Options) (*bun.DB, error) {
-	opts.Unprepared = d.prepared == "off"
-	return db.Open(ctx, d.url, opts)
-}
-
-// openDirect connects over the direct URL, for migrations: their lock,
-// which keeps replicas from migrating at once, belongs to a session.
-func (d *dbFlags) openDirect(ctx context.Context) (*bun.DB, error) {
-	direct := d.directURL
-	if direct == "" {
-		direct = d.url
-	}
-	return db.Open(ctx, direct, db.Options{MaxOpenConns: 2, Unprepared: true})
-}
-
-// migrate applies pending migrations over the direct URL.
-func (d *dbFlags) migrate(ctx context.Context) ([]string, error) {
-	bdb, err := d.openDirect(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer bdb.Close()
-	return db.Migrate(ctx, bdb)
-}
-
-func parse(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return usageError{fs.Name() + ": help shown"}
-		}
-		return usageError{fs.Name() + ": " + err.Error()}
-	}
-	if fs.NArg() > 0 {
-		return usageError{fmt.Sprintf("%s: unexpected argument %q", fs.Name(), fs.Arg(0))}
-	}
-	return nil
-}
-
-func required(fs *flag.FlagSet, names ...string) error {
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	for _, n := range names {
-		if !set[n] || fs.Lookup(n).Value.String() == "" {
-			return usageError{fmt.Sprintf("%s: --%s is required", fs.Name(), n)}
-		}
-	}
-	return nil
-}
-
-func parseUUID(fs *flag.FlagSet, name, value string) (uuid.UUID, error) {
-	id, err := uuid.Parse(value)
-	if err != nil {
-		return uuid.Nil, usageError{fmt.Sprintf("%s: --%s %q is not a uuid", fs.Name(), name, value)}
-	}
-	return id, nil
-}
-
-// withService applies pending migrations, so that every command works on a
-// fresh database as it does on an up-to-date one, and runs fn.
-func withService(ctx context.Context, d *dbFlags, fn func(*core.Service) error) error {
-	if err := d.check("callcfg"); err != nil {
-		return err
-	}
+// withService applies pending migrations and runs fn.
+func withService(ctx context.Context, d *dbSettings, fn func(*core.Service) error) error {
 	if _, err := d.migrate(ctx); err != nil {
 		return err
 	}
@@ -145,19 +33,28 @@ func withService(ctx context.Context, d *dbFlags, fn func(*core.Service) error) 
 	return fn(core.New(bdb))
 }
 
-func migrateCmd(ctx context.Context, env *cmdEnv, args []string) error {
-	fs, dbf := newFlags(env, "migrate")
-	action := fs.String("action", "", "up, down or status")
-	yes := fs.Bool("yes", false, "down: roll back even though the database holds data, which the rollback destroys")
-	if err := parse(fs, args); err != nil {
-		return err
+// parseUUID reads a uuid flag, as a bad invocation when it is not one.
+func parseUUID(flag, value string) (uuid.UUID, error) {
+	id, err := uuid.Parse(value)
+	if err != nil {
+		return uuid.Nil, usageError{fmt.Sprintf("--%s %q is not a uuid", flag, value)}
 	}
-	bdb, err := dbf.openDirect(ctx)
+	return id, nil
+}
+
+type migrateCmd struct {
+	dbSettings `embed:""`
+	Action     string `arg:"" enum:"up,down,status" help:"up, down or status."`
+	Yes        bool   `name:"yes" help:"down: roll back even though the database holds data, which the rollback destroys."`
+}
+
+func (c *migrateCmd) Run(ctx context.Context, env *cmdEnv) error {
+	bdb, err := c.openDirect(ctx)
 	if err != nil {
 		return err
 	}
 	defer bdb.Close()
-	switch *action {
+	switch c.Action {
 	case "up":
 		names, err := db.Migrate(ctx, bdb)
 		if err != nil {
@@ -170,7 +67,7 @@ func migrateCmd(ctx context.Context, env *cmdEnv, args []string) error {
 			fmt.Fprintln(env.stdout, "applied", n)
 		}
 	case "down":
-		if !*yes {
+		if !c.Yes {
 			full, err := db.HasData(ctx, bdb)
 			if err != nil {
 				return err
@@ -201,27 +98,22 @@ func migrateCmd(ctx context.Context, env *cmdEnv, args []string) error {
 			}
 			fmt.Fprintf(env.stdout, "%s\t%s\n", s.Name, state)
 		}
-	default:
-		return usageError{fmt.Sprintf("migrate: want up, down or status, not %q", *action)}
 	}
 	return nil
 }
 
-func userCreate(ctx context.Context, env *cmdEnv, args []string) error {
-	fs, dbf := newFlags(env, "user create")
-	username := fs.String("username", "", "login name (required)")
-	email := fs.String("email", "", "email address")
-	staff := fs.Bool("staff", false, "staff: sees and manages everything")
-	support := fs.Bool("support", false, "support: sees everything, changes nothing")
-	pwStdin := fs.Bool("password-stdin", false, "read a password from the first line of stdin (for /api-auth/password/)")
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	if err := required(fs, "username"); err != nil {
-		return err
-	}
-	in := core.NewUser{Username: *username, Email: *email, IsStaff: *staff, IsSupport: *support}
-	if *pwStdin {
+type userCreateCmd struct {
+	dbSettings    `embed:""`
+	Username      string `name:"username" required:"" help:"Login name."`
+	Email         string `name:"email" help:"Email address."`
+	Staff         bool   `name:"staff" help:"Staff: sees and manages everything."`
+	Support       bool   `name:"support" help:"Support: sees everything, changes nothing."`
+	PasswordStdin bool   `name:"password-stdin" help:"Read a password from the first line of stdin (for /api-auth/password/)."`
+}
+
+func (c *userCreateCmd) Run(ctx context.Context, env *cmdEnv) error {
+	in := core.NewUser{Username: c.Username, Email: c.Email, IsStaff: c.Staff, IsSupport: c.Support}
+	if c.PasswordStdin {
 		line, err := bufio.NewReader(env.stdin).ReadString('\n')
 		if err != nil && !errors.Is(err, io.EOF) {
 			return err
@@ -231,7 +123,7 @@ func userCreate(ctx context.Context, env *cmdEnv, args []string) error {
 			return usageError{"user create: --password-stdin read an empty password"}
 		}
 	}
-	return withService(ctx, dbf, func(svc *core.Service) error {
+	return withService(ctx, &c.dbSettings, func(svc *core.Service) error {
 		u, err := svc.CreateUser(ctx, in)
 		if err != nil {
 			return err
@@ -241,21 +133,22 @@ func userCreate(ctx context.Context, env *cmdEnv, args []string) error {
 	})
 }
 
-func tokenCreate(ctx context.Context, env *cmdEnv, args []string) error {
-	fs, dbf := newFlags(env, "token create")
-	username := fs.String("username", "", "whose key (required)")
-	ttl := fs.Duration("ttl", 0, "lifetime, e.g. 720h; 0 never expires")
-	if err := parse(fs, args); err != nil {
-		return err
+type tokenCreateCmd struct {
+	dbSettings `embed:""`
+	Username   string        `name:"username" required:"" help:"Whose key."`
+	TTL        time.Duration `name:"ttl" help:"Lifetime, e.g. 720h; 0 never expires."`
+}
+
+func (c *tokenCreateCmd) Validate() error {
+	if c.TTL < 0 {
+		return errors.New("--ttl must not be negative")
 	}
-	if err := required(fs, "username"); err != nil {
-		return err
-	}
-	if *ttl < 0 {
-		return usageError{"token create: --ttl must not be negative"}
-	}
-	return withService(ctx, dbf, func(svc *core.Service) error {
-		key, err := svc.CreateToken(ctx, *username, *ttl)
+	return nil
+}
+
+func (c *tokenCreateCmd) Run(ctx context.Context, env *cmdEnv) error {
+	return withService(ctx, &c.dbSettings, func(svc *core.Service) error {
+		key, err := svc.CreateToken(ctx, c.Username, c.TTL)
 		if err != nil {
 			return err
 		}
@@ -265,37 +158,31 @@ func tokenCreate(ctx context.Context, env *cmdEnv, args []string) error {
 	})
 }
 
-func tokenRevoke(ctx context.Context, env *cmdEnv, args []string) error {
-	fs, dbf := newFlags(env, "token revoke")
-	username := fs.String("username", "", "whose keys (required)")
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	if err := required(fs, "username"); err != nil {
-		return err
-	}
-	return withService(ctx, dbf, func(svc *core.Service) error {
-		n, err := svc.RevokeTokens(ctx, *username)
+type tokenRevokeCmd struct {
+	dbSettings `embed:""`
+	Username   string `name:"username" required:"" help:"Whose keys."`
+}
+
+func (c *tokenRevokeCmd) Run(ctx context.Context, env *cmdEnv) error {
+	return withService(ctx, &c.dbSettings, func(svc *core.Service) error {
+		n, err := svc.RevokeTokens(ctx, c.Username)
 		if err != nil {
 			return err
 		}
 		fmt.Fprintln(env.stdout, n)
-		fmt.Fprintf(env.stderr, "revoked %d key(s) of %s\n", n, *username)
+		fmt.Fprintf(env.stderr, "revoked %d key(s) of %s\n", n, c.Username)
 		return nil
 	})
 }
 
-func orgCreate(ctx context.Context, env *cmdEnv, args []string) error {
-	fs, dbf := newFlags(env, "org create")
-	name := fs.String("name", "", "organisation name (required)")
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	if err := required(fs, "name"); err != nil {
-		return err
-	}
-	return withService(ctx, dbf, func(svc *core.Service) error {
-		o, err := svc.CreateOrg(ctx, *name)
+type orgCreateCmd struct {
+	dbSettings `embed:""`
+	Name       string `name:"name" required:"" help:"Organisation name."`
+}
+
+func (c *orgCreateCmd) Run(ctx context.Context, env *cmdEnv) error {
+	return withService(ctx, &c.dbSettings, func(svc *core.Service) error {
+		o, err := svc.CreateOrg(ctx, c.Name)
 		if err != nil {
 			return err
 		}
@@ -304,46 +191,40 @@ func orgCreate(ctx context.Context, env *cmdEnv, args []string) error {
 	})
 }
 
-func callCreate(ctx context.Context, env *cmdEnv, args []string) error {
-	fs, dbf := newFlags(env, "call create")
-	name := fs.String("name", "", "call name, at most 150 characters (required)")
-	org := fs.String("org", "", "uuid of the managing organisation (required)")
-	state := fs.String("state", core.CallStateDraft, "draft, active or archived")
-	desc := fs.String("description", "", "description, at most 4096 characters")
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	if err := required(fs, "name", "org"); err != nil {
-		return err
-	}
-	orgID, err := parseUUID(fs, "org", *org)
+type callCreateCmd struct {
+	dbSettings  `embed:""`
+	Name        string `name:"name" required:"" help:"Call name, at most 150 characters."`
+	Org         string `name:"org" required:"" help:"Uuid of the managing organisation."`
+	State       string `name:"state" default:"draft" help:"draft, active or archived."`
+	Description string `name:"description" help:"Description, at most 4096 characters."`
+}
+
+func (c *callCreateCmd) Run(ctx context.Context, env *cmdEnv) error {
+	orgID, err := parseUUID("org", c.Org)
 	if err != nil {
 		return err
 	}
-	return withService(ctx, dbf, func(svc *core.Service) error {
-		c, err := svc.CreateCall(ctx, core.NewCall{Name: *name, Description: *desc, State: *state, OrgUUID: orgID})
+	return withService(ctx, &c.dbSettings, func(svc *core.Service) error {
+		call, err := svc.CreateCall(ctx, core.NewCall{Name: c.Name, Description: c.Description, State: c.State, OrgUUID: orgID})
 		if err != nil {
 			return err
 		}
-		fmt.Fprintln(env.stdout, c.UUID)
+		fmt.Fprintln(env.stdout, call.UUID)
 		return nil
 	})
 }
 
-func callDelete(ctx context.Context, env *cmdEnv, args []string) error {
-	fs, dbf := newFlags(env, "call delete")
-	id := fs.String("uuid", "", "the call's uuid (required)")
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	if err := required(fs, "uuid"); err != nil {
-		return err
-	}
-	callID, err := parseUUID(fs, "uuid", *id)
+type callDeleteCmd struct {
+	dbSettings `embed:""`
+	UUID       string `name:"uuid" required:"" help:"The call's uuid."`
+}
+
+func (c *callDeleteCmd) Run(ctx context.Context, env *cmdEnv) error {
+	callID, err := parseUUID("uuid", c.UUID)
 	if err != nil {
 		return err
 	}
-	return withService(ctx, dbf, func(svc *core.Service) error {
+	return withService(ctx, &c.dbSettings, func(svc *core.Service) error {
 		if err := svc.DeleteCall(ctx, callID); err != nil {
 			return err
 		}
@@ -352,55 +233,55 @@ func callDelete(ctx context.Context, env *cmdEnv, args []string) error {
 	})
 }
 
-func callExport(ctx context.Context, env *cmdEnv, args []string) error {
-	fs, dbf := newFlags(env, "call export")
-	file := fs.String("file", "", "write here instead of stdout")
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	return withService(ctx, dbf, func(svc *core.Service) error {
-		w := env.stdout
-		var f *os.File
-		if *file != "" {
-			var err error
-			if f, err = os.Create(*file); err != nil {
-				return err
+type callExportCmd struct {
+	dbSettings `embed:""`
+	File       string `name:"file" help:"Write here instead of stdout."`
+}
+
+func (c *callExportCmd) Run(ctx context.Context, env *cmdEnv) error {
+	return withService(ctx, &c.dbSettings, func(svc *core.Service) error {
+		return writeTo(env, c.File, func(w io.Writer) error {
+			n, err := svc.Export(ctx, w)
+			if err == nil {
+				fmt.Fprintf(env.stderr, "exported %d call(s)\n", n)
 			}
-			w = f
-		}
-		n, err := svc.Export(ctx, w)
-		if f != nil {
-			if cerr := f.Close(); err == nil {
-				err = cerr
-			}
-		}
-		if err != nil {
 			return err
-		}
-		fmt.Fprintf(env.stderr, "exported %d call(s)\n", n)
-		return nil
+		})
 	})
 }
 
-func callImport(ctx context.Context, env *cmdEnv, args []string) error {
-	fs, dbf := newFlags(env, "call import")
-	file := fs.String("file", "", "JSON lines as call export writes them; - for stdin (required)")
-	if err := parse(fs, args); err != nil {
+// writeTo runs write on the named file (created), or on stdout without one.
+func writeTo(env *cmdEnv, file string, write func(io.Writer) error) error {
+	if file == "" {
+		return write(env.stdout)
+	}
+	f, err := os.Create(file)
+	if err != nil {
 		return err
 	}
-	if err := required(fs, "file"); err != nil {
-		return err
+	err = write(f)
+	if cerr := f.Close(); err == nil {
+		err = cerr
 	}
+	return err
+}
+
+type callImportCmd struct {
+	dbSettings `embed:""`
+	File       string `name:"file" required:"" help:"JSON lines as call export writes them; - for stdin."`
+}
+
+func (c *callImportCmd) Run(ctx context.Context, env *cmdEnv) error {
 	r := env.stdin
-	if *file != "-" {
-		f, err := os.Open(*file)
+	if c.File != "-" {
+		f, err := os.Open(c.File)
 		if err != nil {
 			return err
 		}
 		defer f.Close()
 		r = f
 	}
-	return withService(ctx, dbf, func(svc *core.Service) error {
+	return withService(ctx, &c.dbSettings, func(svc *core.Service) error {
 		start := time.Now()
 		n, err := svc.Import(ctx, r)
 		if err != nil {
@@ -412,47 +293,68 @@ func callImport(ctx context.Context, env *cmdEnv, args []string) error {
 	})
 }
 
-func roleCmd(ctx context.Context, env *cmdEnv, args []string, grant bool) error {
-	name := "role revoke"
-	if grant {
-		name = "role grant"
+// roleFlags name a role of a user on a call or on an organisation.
+type roleFlags struct {
+	dbSettings `embed:""`
+	Username   string `name:"username" required:"" help:"The user."`
+	Call       string `name:"call" help:"Uuid of a call (for manager, reviewer, panel_member)."`
+	Org        string `name:"org" help:"Uuid of an organisation (for call_organizer)."`
+	Role       string `name:"role" required:"" help:"manager, reviewer, panel_member or call_organizer."`
+}
+
+func (r *roleFlags) Validate() error {
+	if (r.Call == "") == (r.Org == "") {
+		return errors.New("give exactly one of --call and --org")
 	}
-	fs, dbf := newFlags(env, name)
-	username := fs.String("username", "", "the user (required)")
-	call := fs.String("call", "", "uuid of a call (for manager, reviewer, panel_member)")
-	org := fs.String("org", "", "uuid of an organisation (for call_organizer)")
-	role := fs.String("role", "", "manager, reviewer, panel_member or call_organizer (required)")
-	if err := parse(fs, args); err != nil {
-		return err
+	return nil
+}
+
+func (r *roleFlags) grant() (core.Grant, error) {
+	g := core.Grant{Username: r.Username, Role: r.Role}
+	flag, value := "org", r.Org
+	if r.Call != "" {
+		flag, value = "call", r.Call
 	}
-	if err := required(fs, "username", "role"); err != nil {
-		return err
+	id, err := parseUUID(flag, value)
+	if err != nil {
+		return g, err
 	}
-	if (*call == "") == (*org == "") {
-		return usageError{name + ": give exactly one of --call and --org"}
-	}
-	g := core.Grant{Username: *username, Role: *role}
-	if *call != "" {
-		id, err := parseUUID(fs, "call", *call)
-		if err != nil {
-			return err
-		}
+	if r.Call != "" {
 		g.CallUUID = &id
 	} else {
-		id, err := parseUUID(fs, "org", *org)
-		if err != nil {
-			return err
-		}
 		g.OrgUUID = &id
 	}
-	return withService(ctx, dbf, func(svc *core.Service) error {
-		if grant {
-			if err := svc.GrantRole(ctx, g); err != nil {
-				return err
-			}
-			fmt.Fprintf(env.stderr, "granted %s to %s\n", g.Role, g.Username)
-			return nil
+	return g, nil
+}
+
+type roleGrantCmd struct {
+	roleFlags `embed:""`
+}
+
+func (c *roleGrantCmd) Run(ctx context.Context, env *cmdEnv) error {
+	g, err := c.grant()
+	if err != nil {
+		return err
+	}
+	return withService(ctx, &c.dbSettings, func(svc *core.Service) error {
+		if err := svc.GrantRole(ctx, g); err != nil {
+			return err
 		}
+		fmt.Fprintf(env.stderr, "granted %s to %s\n", g.Role, g.Username)
+		return nil
+	})
+}
+
+type roleRevokeCmd struct {
+	roleFlags `embed:""`
+}
+
+func (c *roleRevokeCmd) Run(ctx context.Context, env *cmdEnv) error {
+	g, err := c.grant()
+	if err != nil {
+		return err
+	}
+	return withService(ctx, &c.dbSettings, func(svc *core.Service) error {
 		held, err := svc.RevokeRole(ctx, g)
 		if err != nil {
 			return err

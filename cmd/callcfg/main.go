@@ -1,5 +1,6 @@
 // Command callcfg runs the call assignment configuration service and its
 // admin tasks. Results go to stdout, messages to stderr; a bad invocation
+// (an unknown command or flag, a bad value from a flag or the environment)
 // exits 2 and a failed one 1, so scripts can tell them apart.
 package main
 
@@ -14,33 +15,50 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/alecthomas/kong"
+
 	"github.com/callcfg/callcfg/core"
 )
 
-const usage = `callcfg: call assignment configurations over REST and GraphQL
-
-Usage:
-  callcfg serve [--addr HOST:PORT] [--public-url URL] [--demo]
-  callcfg migrate up|down [--yes]|status
-  callcfg user create --username U [--email E] [--staff] [--support] [--password-stdin]
-  callcfg token create --username U [--ttl DURATION]
-  callcfg token revoke --username U
-  callcfg org create --name N
-  callcfg call create --name N --org ORG_UUID [--state draft|active|archived] [--description D]
-  callcfg call delete --uuid CALL_UUID
-  callcfg call export [--file F]
-  callcfg call import --file F
-  callcfg role grant  --username U (--call CALL_UUID --role manager|reviewer|panel_member | --org ORG_UUID --role call_organizer)
-  callcfg role revoke (the same flags as grant)
-
-Every command takes --database-url (env DATABASE_URL; default sqlite://callcfg.db).
-Run "callcfg COMMAND -h" for a command's flags.
-`
+// cli is every command; kong parses the command line and the environment
+// into it.
+type cli struct {
+	Serve   serveCmd   `cmd:"" help:"Serve REST, GraphQL, GraphiQL and the operations endpoints."`
+	Migrate migrateCmd `cmd:"" help:"Apply (up), roll back (down) or list (status) the migrations."`
+	User    struct {
+		Create userCreateCmd `cmd:"" help:"Create a user; prints its uuid."`
+	} `cmd:"" help:"Users."`
+	Token struct {
+		Create tokenCreateCmd `cmd:"" help:"Issue an API key; prints it (the only time it is shown)."`
+		Revoke tokenRevokeCmd `cmd:"" help:"Revoke every live key of a user; prints how many."`
+	} `cmd:"" help:"API keys."`
+	Org struct {
+		Create orgCreateCmd `cmd:"" help:"Create an organisation; prints its uuid."`
+	} `cmd:"" help:"Organisations."`
+	Call struct {
+		Create callCreateCmd `cmd:"" help:"Create a call; prints its uuid."`
+		Delete callDeleteCmd `cmd:"" help:"Delete a call and its configuration."`
+		Export callExportCmd `cmd:"" help:"Write every call and its configuration as JSON lines."`
+		Import callImportCmd `cmd:"" help:"Create calls and configurations from JSON lines, all in one transaction; prints how many."`
+	} `cmd:"" help:"Calls."`
+	Role struct {
+		Grant  roleGrantCmd  `cmd:"" help:"Grant a role on a call or an organisation."`
+		Revoke roleRevokeCmd `cmd:"" help:"Revoke a role."`
+	} `cmd:"" help:"Roles."`
+}
 
 // usageError marks a bad invocation (exit 2) as opposed to a failed one.
 type usageError struct{ msg string }
 
 func (e usageError) Error() string { return e.msg }
+
+// cmdEnv is what a command reads and writes besides its settings.
+type cmdEnv struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	// hurry ends serve's drain early (a second signal).
+	hurry context.Context
+}
 
 // main stops on the first SIGINT or SIGTERM, gracefully (serve drains and
 // finishes requests in flight), and cuts the drain short on a second one.
@@ -65,54 +83,48 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 // runWith runs one command; ctx ends it gracefully, hurry (once ctx has
 // ended) cuts serve's drain short.
 func runWith(ctx, hurry context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	err := dispatch(ctx, hurry, args, stdin, stdout, stderr)
-	if err == nil {
+	env := &cmdEnv{stdin: stdin, stdout: stdout, stderr: stderr, hurry: hurry}
+	var c cli
+	helped := false
+	parser, err := kong.New(&c,
+		kong.Name("callcfg"),
+		kong.Description("Call assignment configurations over REST and GraphQL. Every setting is a flag and an environment variable (shown in $NAME)."),
+		kong.Writers(stdout, stderr),
+		kong.Exit(func(int) { helped = true }), // after help; errors are returned
+		settingDefaults(),
+		kong.Bind(env),
+		kong.BindTo(ctx, (*context.Context)(nil)),
+	)
+	if err != nil {
+		fmt.Fprintln(stderr, "callcfg: "+err.Error())
+		return 1
+	}
+	kctx, err := parser.Parse(args)
+	if helped {
 		return 0
 	}
-	fmt.Fprintln(stderr, "callcfg: "+describe(err))
-	var ue usageError
-	if errors.As(err, &ue) {
+	if err != nil {
+		fmt.Fprintln(stderr, "callcfg: "+oneLine(fromEnv(parser, err))+"; see callcfg --help")
 		return 2
 	}
-	return 1
+	if err := kctx.Run(); err != nil {
+		fmt.Fprintln(stderr, "callcfg: "+describe(err))
+		var ue usageError
+		if errors.As(err, &ue) {
+			return 2
+		}
+		return 1
+	}
+	return 0
 }
 
-func dispatch(ctx, hurry context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		fmt.Fprint(stdout, usage)
-		if len(args) == 0 {
-			return usageError{"no command given"}
-		}
-		return nil
-	}
-	env := &cmdEnv{stdin: stdin, stdout: stdout, stderr: stderr, hurry: hurry}
-	cmd, rest := args[0], args[1:]
-	if cmd == "serve" {
-		return serve(ctx, env, rest)
-	}
-	if len(rest) == 0 {
-		return usageError{fmt.Sprintf("%q needs a subcommand; see callcfg --help", cmd)}
-	}
-	key := cmd + " " + rest[0]
-	if cmd == "migrate" {
-		key = "migrate"
-		rest = append([]string{"--action=" + rest[0]}, rest[1:]...)
-	}
-	fn, ok := commands[key]
-	if !ok {
-		return usageError{fmt.Sprintf("unknown command %q; see callcfg --help", strings.Join(args[:min(2, len(args))], " "))}
-	}
-	if key != "migrate" {
-		rest = rest[1:]
-	}
-	return fn(ctx, env, rest)
-}
+func oneLine(s string) string { return strings.ReplaceAll(s, "\n", " ") }
 
 // describe turns an error into one line for an operator.
 func describe(err error) string {
 	var ce *core.Error
 	if !errors.As(err, &ce) {
-		return err.Error()
+		return oneLine(err.Error())
 	}
 	if ce.Kind == core.KindInvalid && len(ce.Fields) > 0 {
 		names := make([]string, 0, len(ce.Fields))
@@ -132,11 +144,8 @@ func describe(err error) string {
 		return msg
 	}
 	var ie *core.ImportError
-	if errors.As(err, &ie) {
-		return err.Error()
-	}
-	if ce.Kind == core.KindInternal {
-		return err.Error()
+	if errors.As(err, &ie) || ce.Kind == core.KindInternal {
+		return oneLine(err.Error())
 	}
 	return ce.Message
 }
