@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/errcode"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
@@ -87,7 +88,18 @@ func (p presenter) present(ctx context.Context, err error) *gqlerror.Error {
 		}
 		return out
 	case gqlErr != nil && gqlErr.Unwrap() == nil:
-		// Made by gqlgen or gqlparser for the client: keep as is.
+		// Made by gqlgen or gqlparser for the client: keep as is, with a
+		// code where gqlgen gave none (its APQ extension's "provided APQ
+		// hash does not match query", say): outside any field it is about
+		// the request; inside one it is gqlgen noticing a resolver broke
+		// the schema ("must not be null").
+		if _, ok := gqlErr.Extensions["code"].(string); !ok {
+			code := CodeBadRequest
+			if graphql.GetFieldContext(ctx) != nil {
+				code = CodeInternal
+			}
+			errcode.Set(gqlErr, code)
+		}
 		return gqlErr
 	}
 	if !errors.Is(err, errPanic) {
