@@ -122,10 +122,22 @@ type FieldError struct {
 	Messages  []string `json:"messages"`
 }
 
+// graphOnlyFields are input fields REST does not have, by their key in
+// core.FieldErrors: their GraphQL name and the REST field that means the
+// same object.
+var graphOnlyFields = map[string]struct{ graph, rest string }{
+	fieldConfigID: {"id", "uuid"},
+	fieldCallID:   {"callId", core.FieldCall},
+}
+
 func inputFields(fe core.FieldErrors) map[string]FieldError {
 	out := make(map[string]FieldError, len(fe))
-	for rest, msgs := range fe {
-		out[graphName(rest)] = FieldError{RestField: rest, Messages: msgs}
+	for key, msgs := range fe {
+		if f, ok := graphOnlyFields[key]; ok {
+			out[f.graph] = FieldError{RestField: f.rest, Messages: msgs}
+			continue
+		}
+		out[graphName(key)] = FieldError{RestField: key, Messages: msgs}
 	}
 	return out
 }
@@ -148,6 +160,9 @@ func inputMessage(fe core.FieldErrors) string {
 // The core names fields as REST does; GraphQL's input names differ only in
 // case, except the call, which an input names by its uuid.
 func graphName(rest string) string {
+	if f, ok := graphOnlyFields[rest]; ok {
+		return f.graph
+	}
 	if rest == core.FieldCall {
 		return "callUuid"
 	}
