@@ -20,6 +20,7 @@ import (
 
 	"github.com/callcfg/callcfg/core"
 	"github.com/callcfg/callcfg/graph/model"
+	"github.com/callcfg/callcfg/graph/trusted"
 )
 
 // Options configure the GraphQL face.
@@ -38,6 +39,10 @@ type Options struct {
 	MaxBodyBytes int64
 	Limits       Limits
 	Logger       *slog.Logger
+	// TrustedDocuments, when set, is the allow-list of operations: only
+	// its documents run (and introspection, when enabled); automatic
+	// persisted queries are off. Reloading the store takes effect at once.
+	TrustedDocuments *trusted.Store
 	// OnOperation, when set, hears of every executed operation: its name,
 	// type and outcome ("ok" or the first error's extensions.code), for
 	// metrics.
@@ -157,7 +162,12 @@ func newHandler(svc *core.Service, opts Options) *handler {
 	if opts.Introspection {
 		srv.Use(extension.Introspection{})
 	}
-	srv.Use(extension.AutomaticPersistedQuery{Cache: h.apqCache})
+	// Before anything else reads the query: with trusted documents, what
+	// is not one of them is refused unparsed.
+	srv.Use(persistedDocuments{store: opts.TrustedDocuments, introspection: opts.Introspection, tokens: limits.Tokens})
+	if opts.TrustedDocuments == nil {
+		srv.Use(extension.AutomaticPersistedQuery{Cache: h.apqCache})
+	}
 	srv.Use(&complexityLimit{max: limits.Complexity})
 	srv.Use(depthLimit{max: limits.Depth})
 	srv.Use(rootFieldLimit{max: limits.RootFields})

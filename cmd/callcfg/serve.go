@@ -86,6 +86,8 @@ func serve(ctx context.Context, env *cmdEnv, args []string) error {
 	fs.IntVar(&cfg.GraphQLLimits.Tokens, "graphql-tokens", envInt("GRAPHQL_TOKENS", cfg.GraphQLLimits.Tokens), "GraphQL parser token limit (env GRAPHQL_TOKENS)")
 	fs.IntVar(&cfg.GraphQLLimits.RootFields, "graphql-root-fields", envInt("GRAPHQL_ROOT_FIELDS", cfg.GraphQLLimits.RootFields), "most root fields of one GraphQL operation, aliases and introspection included (env GRAPHQL_ROOT_FIELDS)")
 	fs.Int64Var(&cfg.GraphQLMaxBodyBytes, "graphql-max-body-bytes", int64(envInt("GRAPHQL_MAX_BODY_BYTES", int(cfg.GraphQLMaxBodyBytes))), "largest GraphQL request body, or GET parameters; larger ones get 413 (env GRAPHQL_MAX_BODY_BYTES)")
+	var trustedPath string
+	fs.StringVar(&trustedPath, "trusted-documents", os.Getenv("TRUSTED_DOCUMENTS"), "JSON manifest of the only GraphQL operations to run (graphql-codegen's persisted-documents.json or Apollo's persisted query manifest); reloaded on SIGHUP (env TRUSTED_DOCUMENTS)")
 	fs.StringVar(&f.operationNames, "graphql-operation-names", os.Getenv("GRAPHQL_OPERATION_NAMES"), "comma-separated GraphQL operation names counted by name in the metrics; others count as \"other\" (env GRAPHQL_OPERATION_NAMES)")
 	fs.Int64Var(&cfg.MaxBodyBytes, "max-body-bytes", int64(envInt("MAX_BODY_BYTES", int(cfg.MaxBodyBytes))), "largest REST request body; larger ones get 413 (env MAX_BODY_BYTES)")
 	fs.DurationVar(&cfg.RequestTimeout, "request-timeout", envDuration("REQUEST_TIMEOUT", cfg.RequestTimeout), "bound on a request's database work; past it, 503 / UNAVAILABLE (env REQUEST_TIMEOUT)")
@@ -121,6 +123,11 @@ func serve(ctx context.Context, env *cmdEnv, args []string) error {
 	if err != nil {
 		return usageError{"serve: --graphql-operation-names: " + err.Error()}
 	}
+	trustedDocs, err := openTrusted(trustedPath)
+	if err != nil {
+		return err
+	}
+	cfg.TrustedDocuments = trustedDocs
 	if f.publicURL != "" {
 		u, err := url.Parse(f.publicURL)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -174,9 +181,13 @@ func serve(ctx context.Context, env *cmdEnv, args []string) error {
 	if cfg.PublicURL == nil && len(cfg.AllowedHosts) == 0 {
 		logger.Warn("neither --public-url nor --allowed-hosts is set: absolute links take their host from each request's Host header")
 	}
-	if err := cfg.Observer.SetOperationNames(operationNames); err != nil {
+	if trustedDocs != nil {
+		setOperationNames(cfg.Observer, operationNames, trustedDocs.Manifest(), logger)
+		logger.Info("trusted documents: only their operations run", "path", trustedPath, "documents", trustedDocs.Manifest().Len())
+	} else if err := cfg.Observer.SetOperationNames(operationNames); err != nil {
 		return err // checked above already
 	}
+	defer reloadOnHangup(trustedDocs, cfg.Observer, operationNames, logger)()
 	srv := &http.Server{
 		Handler:           server.New(svc, cfg),
 		ReadHeaderTimeout: f.readHeaderTimeout,
