@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/errcode"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
@@ -87,7 +88,18 @@ func (p presenter) present(ctx context.Context, err error) *gqlerror.Error {
 		}
 		return out
 	case gqlErr != nil && gqlErr.Unwrap() == nil:
-		// Made by gqlgen or gqlparser for the client: keep as is.
+		// Made by gqlgen or gqlparser for the client: keep as is, with a
+		// code where gqlgen gave none (its APQ extension's "provided APQ
+		// hash does not match query", say): outside any field it is about
+		// the request; inside one it is gqlgen noticing a resolver broke
+		// the schema ("must not be null").
+		if _, ok := gqlErr.Extensions["code"].(string); !ok {
+			code := CodeBadRequest
+			if graphql.GetFieldContext(ctx) != nil {
+				code = CodeInternal
+			}
+			errcode.Set(gqlErr, code)
+		}
 		return gqlErr
 	}
 	if !errors.Is(err, errPanic) {
@@ -110,10 +122,22 @@ type FieldError struct {
 	Messages  []string `json:"messages"`
 }
 
+// graphOnlyFields are input fields REST does not have, by their key in
+// core.FieldErrors: their GraphQL name and the REST field that means the
+// same object.
+var graphOnlyFields = map[string]struct{ graph, rest string }{
+	fieldConfigID: {"id", "uuid"},
+	fieldCallID:   {"callId", core.FieldCall},
+}
+
 func inputFields(fe core.FieldErrors) map[string]FieldError {
 	out := make(map[string]FieldError, len(fe))
-	for rest, msgs := range fe {
-		out[graphName(rest)] = FieldError{RestField: rest, Messages: msgs}
+	for key, msgs := range fe {
+		if f, ok := graphOnlyFields[key]; ok {
+			out[f.graph] = FieldError{RestField: f.rest, Messages: msgs}
+			continue
+		}
+		out[graphName(key)] = FieldError{RestField: key, Messages: msgs}
 	}
 	return out
 }
@@ -136,6 +160,9 @@ func inputMessage(fe core.FieldErrors) string {
 // The core names fields as REST does; GraphQL's input names differ only in
 // case, except the call, which an input names by its uuid.
 func graphName(rest string) string {
+	if f, ok := graphOnlyFields[rest]; ok {
+		return f.graph
+	}
 	if rest == core.FieldCall {
 		return "callUuid"
 	}

@@ -38,6 +38,7 @@ type ResolverRoot interface {
 	DeleteCallAssignmentConfigurationPayload() DeleteCallAssignmentConfigurationPayloadResolver
 	Mutation() MutationResolver
 	Query() QueryResolver
+	User() UserResolver
 }
 
 type DirectiveRoot struct {
@@ -151,6 +152,7 @@ type ComplexityRoot struct {
 
 	User struct {
 		Email     func(childComplexity int) int
+		ID        func(childComplexity int) int
 		IsStaff   func(childComplexity int) int
 		IsSupport func(childComplexity int) int
 		UUID      func(childComplexity int) int
@@ -198,6 +200,9 @@ type QueryResolver interface {
 	Call(ctx context.Context, uuid uuid.UUID) (*core.Call, error)
 	Calls(ctx context.Context, first *int, after *string, last *int, before *string, filter *model.CallFilter, orderBy []*model.CallOrder) (*model.CallConnection, error)
 	Me(ctx context.Context) (*core.User, error)
+}
+type UserResolver interface {
+	ID(ctx context.Context, obj *core.User) (string, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -662,6 +667,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.User.Email(childComplexity), true
+	case "User.id":
+		if e.ComplexityRoot.User.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.User.ID(childComplexity), true
 	case "User.isStaff":
 		if e.ComplexityRoot.User.IsStaff == nil {
 			break
@@ -793,10 +804,14 @@ introspection is answered without one when the server enables it.
 Errors carry ` + "`" + `extensions.code` + "`" + `: UNAUTHENTICATED, FORBIDDEN, NOT_FOUND,
 BAD_USER_INPUT, CONFLICT, UNAVAILABLE, RATE_LIMITED, INTERNAL_SERVER_ERROR, one of gqlgen's
 own (GRAPHQL_PARSE_FAILED, GRAPHQL_VALIDATION_FAILED, PERSISTED_QUERY_NOT_FOUND),
+one of the request (BAD_REQUEST, METHOD_NOT_ALLOWED, NOT_ACCEPTABLE), one of
+trusted documents (PERSISTED_QUERY_NOT_IN_LIST, PERSISTED_QUERY_NOT_SUPPORTED),
 or a limit: COMPLEXITY_LIMIT_EXCEEDED (` + "`" + `totalCount` + "`" + ` costs 1000, a connection its
 page size times its children), DEPTH_LIMIT_EXCEEDED, ROOT_FIELD_LIMIT_EXCEEDED
 (20 root fields by default, aliases and introspection included),
 REQUEST_TOO_LARGE (HTTP 413), INTROSPECTION_DISABLED.
+An input that names an object takes its uuid or its global id, exactly one
+(BAD_USER_INPUT naming both fields otherwise).
 BAD_USER_INPUT also carries ` + "`" + `extensions.fields` + "`" + `: an object keyed by the failing
 input field as GraphQL names it (` + "`" + `maxAutoReassignAttempts` + "`" + `), each value
 ` + "`" + `{"restField": "max_auto_reassign_attempts", "messages": ["..."]}` + "`" + ` with the
@@ -890,8 +905,13 @@ type EffectiveAssignmentSettings {
   isDefault: Boolean!
 }
 
-"The authenticated user."
-type User {
+"""
+The authenticated user. Its ` + "`" + `id` + "`" + ` makes ` + "`" + `me` + "`" + ` a normalised object in Apollo's
+and Relay's caches; ` + "`" + `node(id:)` + "`" + ` refetches it for that user only (another
+user's id answers null).
+"""
+type User implements Node {
+  id: ID!
   uuid: UUID!
   username: String!
   email: String!
@@ -1012,8 +1032,10 @@ Creates the configuration of a call. Omitted settings take the defaults
 (false, 3, 7, 2); an explicit null is an input error.
 """
 input CreateCallAssignmentConfigurationInput {
-  "The call to configure; it must have no configuration yet."
-  callUuid: UUID!
+  "The call to configure, by its uuid; give this or ` + "`" + `callId` + "`" + `. The call must have no configuration yet."
+  callUuid: UUID
+  "The call to configure, by its global id (` + "`" + `Call.id` + "`" + `, as Relay clients hold it); give this or ` + "`" + `callUuid` + "`" + `."
+  callId: ID
   autoReassignOnDecline: Boolean
   "0 to 2147483647."
   maxAutoReassignAttempts: Int
@@ -1034,7 +1056,10 @@ Changes some settings of a configuration: an omitted field is left alone, an
 explicit null is an input error. ` + "`" + `modified` + "`" + ` changes even when no value does.
 """
 input UpdateCallAssignmentConfigurationInput {
-  uuid: UUID!
+  "The configuration, by its uuid; give this or ` + "`" + `id` + "`" + `."
+  uuid: UUID
+  "The configuration, by its global id (as Relay clients hold it); give this or ` + "`" + `uuid` + "`" + `."
+  id: ID
   autoReassignOnDecline: Boolean
   maxAutoReassignAttempts: Int
   assignmentExpirationDays: Int
@@ -1051,7 +1076,10 @@ type UpdateCallAssignmentConfigurationPayload {
 
 "Deletes a configuration; its call then uses the defaults."
 input DeleteCallAssignmentConfigurationInput {
-  uuid: UUID!
+  "The configuration, by its uuid; give this or ` + "`" + `id` + "`" + `."
+  uuid: UUID
+  "The configuration, by its global id (as Relay clients hold it); give this or ` + "`" + `uuid` + "`" + `."
+  id: ID
   "The ` + "`" + `modified` + "`" + ` the client last saw: when given and stale, the delete is refused with CONFLICT."
   modified: DateTime
   clientMutationId: String
@@ -1072,7 +1100,10 @@ prior lookup. Omitted settings are left alone (or take the defaults when the
 configuration is created); an explicit null is an input error.
 """
 input SetCallAssignmentConfigurationForCallInput {
-  callUuid: UUID!
+  "The call, by its uuid; give this or ` + "`" + `callId` + "`" + `."
+  callUuid: UUID
+  "The call, by its global id (` + "`" + `Call.id` + "`" + `, as Relay clients hold it); give this or ` + "`" + `callUuid` + "`" + `."
+  callId: ID
   autoReassignOnDecline: Boolean
   maxAutoReassignAttempts: Int
   assignmentExpirationDays: Int
@@ -1281,6 +1312,8 @@ func (ec *executionContext) childFields_UpdateCallAssignmentConfigurationPayload
 
 func (ec *executionContext) childFields_User(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
+	case "id":
+		return ec.fieldContext_User_id(ctx, field)
 	case "uuid":
 		return ec.fieldContext_User_uuid(ctx, field)
 	case "username":
@@ -3563,6 +3596,29 @@ func (ec *executionContext) fieldContext_UpdateCallAssignmentConfigurationPayloa
 	return graphql.NewScalarFieldContext("UpdateCallAssignmentConfigurationPayload", field, false, false, "String")
 }
 
+func (ec *executionContext) _User_id(ctx context.Context, field graphql.CollectedField, obj *core.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_User_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.User().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_User_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("User", field, true, true, "ID")
+}
+
 func (ec *executionContext) _User_uuid(ctx context.Context, field graphql.CollectedField, obj *core.User) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -4966,7 +5022,7 @@ func (ec *executionContext) unmarshalInputCreateCallAssignmentConfigurationInput
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"callUuid", "autoReassignOnDecline", "maxAutoReassignAttempts", "assignmentExpirationDays", "sendReminderBeforeExpiryDays", "clientMutationId"}
+	fieldsInOrder := [...]string{"callUuid", "callId", "autoReassignOnDecline", "maxAutoReassignAttempts", "assignmentExpirationDays", "sendReminderBeforeExpiryDays", "clientMutationId"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -4975,11 +5031,18 @@ func (ec *executionContext) unmarshalInputCreateCallAssignmentConfigurationInput
 		switch k {
 		case "callUuid":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("callUuid"))
-			data, err := ec.unmarshalNUUID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, v)
+			data, err := ec.unmarshalOUUID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.CallUUID = data
+		case "callId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("callId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CallID = data
 		case "autoReassignOnDecline":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("autoReassignOnDecline"))
 			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
@@ -5043,7 +5106,7 @@ func (ec *executionContext) unmarshalInputDeleteCallAssignmentConfigurationInput
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"uuid", "modified", "clientMutationId"}
+	fieldsInOrder := [...]string{"uuid", "id", "modified", "clientMutationId"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -5052,11 +5115,18 @@ func (ec *executionContext) unmarshalInputDeleteCallAssignmentConfigurationInput
 		switch k {
 		case "uuid":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("uuid"))
-			data, err := ec.unmarshalNUUID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, v)
+			data, err := ec.unmarshalOUUID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.UUID = data
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
 		case "modified":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("modified"))
 			data, err := ec.unmarshalODateTime2ᚖtimeᚐTime(ctx, v)
@@ -5099,7 +5169,7 @@ func (ec *executionContext) unmarshalInputSetCallAssignmentConfigurationForCallI
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"callUuid", "autoReassignOnDecline", "maxAutoReassignAttempts", "assignmentExpirationDays", "sendReminderBeforeExpiryDays", "clientMutationId"}
+	fieldsInOrder := [...]string{"callUuid", "callId", "autoReassignOnDecline", "maxAutoReassignAttempts", "assignmentExpirationDays", "sendReminderBeforeExpiryDays", "clientMutationId"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -5108,11 +5178,18 @@ func (ec *executionContext) unmarshalInputSetCallAssignmentConfigurationForCallI
 		switch k {
 		case "callUuid":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("callUuid"))
-			data, err := ec.unmarshalNUUID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, v)
+			data, err := ec.unmarshalOUUID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.CallUUID = data
+		case "callId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("callId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CallID = data
 		case "autoReassignOnDecline":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("autoReassignOnDecline"))
 			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
@@ -5176,7 +5253,7 @@ func (ec *executionContext) unmarshalInputUpdateCallAssignmentConfigurationInput
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"uuid", "autoReassignOnDecline", "maxAutoReassignAttempts", "assignmentExpirationDays", "sendReminderBeforeExpiryDays", "modified", "clientMutationId"}
+	fieldsInOrder := [...]string{"uuid", "id", "autoReassignOnDecline", "maxAutoReassignAttempts", "assignmentExpirationDays", "sendReminderBeforeExpiryDays", "modified", "clientMutationId"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -5185,11 +5262,18 @@ func (ec *executionContext) unmarshalInputUpdateCallAssignmentConfigurationInput
 		switch k {
 		case "uuid":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("uuid"))
-			data, err := ec.unmarshalNUUID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, v)
+			data, err := ec.unmarshalOUUID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.UUID = data
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
 		case "autoReassignOnDecline":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("autoReassignOnDecline"))
 			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
@@ -5257,6 +5341,13 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 	switch obj := (obj).(type) {
 	case nil:
 		return graphql.Null
+	case core.User:
+		return ec._User(ctx, sel, &obj)
+	case *core.User:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._User(ctx, sel, obj)
 	case core.Config:
 		return ec._CallAssignmentConfiguration(ctx, sel, &obj)
 	case *core.Config:
@@ -6045,7 +6136,7 @@ func (ec *executionContext) _UpdateCallAssignmentConfigurationPayload(ctx contex
 	return out
 }
 
-var userImplementors = []string{"User"}
+var userImplementors = []string{"User", "Node"}
 
 func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj *core.User) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, userImplementors)
@@ -6056,30 +6147,36 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("User")
+		case "id":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._User_id(ctx, field, obj)
+				})
 		case "uuid":
 			out.Values[i] = ec._User_uuid(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "username":
 			out.Values[i] = ec._User_username(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "email":
 			out.Values[i] = ec._User_email(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "isStaff":
 			out.Values[i] = ec._User_isStaff(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "isSupport":
 			out.Values[i] = ec._User_isSupport(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -7063,6 +7160,24 @@ func (ec *executionContext) marshalODateTime2ᚖtimeᚐTime(ctx context.Context,
 	_ = sel
 	_ = ctx
 	res := model.MarshalDateTime(*v)
+	return res
+}
+
+func (ec *executionContext) unmarshalOID2ᚖstring(ctx context.Context, v any) (*string, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := graphql.UnmarshalID(v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOID2ᚖstring(ctx context.Context, sel ast.SelectionSet, v *string) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalID(*v)
 	return res
 }
 

@@ -7,12 +7,8 @@
 package graph
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
-	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -28,6 +24,7 @@ import (
 
 	"github.com/callcfg/callcfg/core"
 	"github.com/callcfg/callcfg/graph/model"
+	"github.com/callcfg/callcfg/graph/trusted"
 )
 
 // Options configure the GraphQL face.
@@ -46,6 +43,10 @@ type Options struct {
 	MaxBodyBytes int64
 	Limits       Limits
 	Logger       *slog.Logger
+	// TrustedDocuments, when set, is the allow-list of operations: only
+	// its documents run (and introspection, when enabled); automatic
+	// persisted queries are off. Reloading the store takes effect at once.
+	TrustedDocuments *trusted.Store
 	// OnOperation, when set, hears of every executed operation: its name,
 	// type and outcome ("ok" or the first error's extensions.code), for
 	// metrics.
@@ -155,18 +156,22 @@ func newHandler(svc *core.Service, opts Options) *handler {
 	}
 	srv := gqlhandler.New(NewExecutableSchema(cfg))
 	h.srv = srv
+	// GET serves queries only (see httpTransport), so a link or a prefetch
+	// can never change data.
+	srv.AddTransport(httpTransport{maxBytes: opts.MaxBodyBytes})
 	srv.AddTransport(transport.Options{AllowedMethods: []string{http.MethodGet, http.MethodPost, http.MethodOptions}})
-	// GET serves queries only: gqlgen refuses a mutation over GET, so a
-	// link or a prefetch can never change data.
-	srv.AddTransport(transport.GET{})
-	srv.AddTransport(transport.POST{})
 	srv.SetQueryCache(h.queryCache)
 	srv.SetParserTokenLimit(limits.Tokens)
 	srv.SetDisableSuggestion(!opts.Suggestions)
 	if opts.Introspection {
 		srv.Use(extension.Introspection{})
 	}
-	srv.Use(extension.AutomaticPersistedQuery{Cache: h.apqCache})
+	// Before anything else reads the query: with trusted documents, what
+	// is not one of them is refused unparsed.
+	srv.Use(persistedDocuments{store: opts.TrustedDocuments, introspection: opts.Introspection, tokens: limits.Tokens})
+	if opts.TrustedDocuments == nil {
+		srv.Use(extension.AutomaticPersistedQuery{Cache: h.apqCache})
+	}
 	srv.Use(&complexityLimit{max: limits.Complexity})
 	srv.Use(depthLimit{max: limits.Depth})
 	srv.Use(rootFieldLimit{max: limits.RootFields})
@@ -182,33 +187,8 @@ func newHandler(svc *core.Service, opts Options) *handler {
 }
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	switch r.Method {
-	case http.MethodPost:
-		if r.Body != nil && !limitBody(w, r, h.opts.MaxBodyBytes) {
-			return
-		}
-	case http.MethodGet:
-		if paramBytes(r.URL.Query()) > h.opts.MaxBodyBytes {
-			writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf(
-				"Request too large: the query string's parameters exceed the limit of %d bytes.", h.opts.MaxBodyBytes), CodeRequestTooLarge)
-			return
-		}
-	}
 	req := newRequest(h.svc, r, h.opts.PublicURL)
 	h.srv.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), requestKey{}, req)))
-}
-
-// paramBytes is what a GET request carries in its query string (query,
-// variables, extensions, operation name), decoded: the same bound as a
-// POST body applies to it.
-func paramBytes(params url.Values) int64 {
-	var n int64
-	for k, vs := range params {
-		for _, v := range vs {
-			n += int64(len(k) + len(v))
-		}
-	}
-	return n
 }
 
 // observe reports each operation's outcome once its response is complete.
@@ -301,66 +281,6 @@ func refuse(ctx context.Context, fc *graphql.RootFieldContext, err error) graphq
 	return graphql.Null
 }
 
-// limitBody reads the whole body up to the limit, so that a body too large
-// gets a clear 413 instead of a JSON decoding error.
-func limitBody(w http.ResponseWriter, r *http.Request, limit int64) bool {
-	if r.ContentLength > limit {
-		tooLarge(w, limit)
-		return false
-	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
-	_ = r.Body.Close()
-	if err != nil {
-		writeError(w, http.StatusBadRequest, "Could not read the request body.", "BAD_REQUEST")
-		return false
-	}
-	if int64(len(body)) > limit {
-		tooLarge(w, limit)
-		return false
-	}
-	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
-		if msg := checkShape(body); msg != "" {
-			writeError(w, http.StatusBadRequest, msg, "BAD_REQUEST")
-			return false
-		}
-	}
-	r.Body = io.NopCloser(bytes.NewReader(body))
-	return true
-}
-
-// checkShape refuses a body gqlgen could not decode before gqlgen does:
-// its own answer has no extensions.code and echoes the whole body back.
-func checkShape(body []byte) string {
-	var req struct {
-		Query         *string         `json:"query"`
-		OperationName *string         `json:"operationName"`
-		Variables     json.RawMessage `json:"variables"`
-		Extensions    json.RawMessage `json:"extensions"`
-	}
-	if err := json.Unmarshal(body, &req); err != nil {
-		return "The request body is not a GraphQL request in JSON: " + err.Error()
-	}
-	for name, raw := range map[string]json.RawMessage{"variables": req.Variables, "extensions": req.Extensions} {
-		if v := bytes.TrimSpace(raw); len(v) > 0 && v[0] != '{' && !bytes.Equal(v, []byte("null")) {
-			return "The request body's " + name + " must be a JSON object."
-		}
-	}
-	return ""
-}
-
 // CodeRequestTooLarge is extensions.code of a request over the size limit
 // (HTTP 413).
 const CodeRequestTooLarge = "REQUEST_TOO_LARGE"
-
-func tooLarge(w http.ResponseWriter, limit int64) {
-	writeError(w, http.StatusRequestEntityTooLarge,
-		fmt.Sprintf("Request body too large: the limit is %d bytes.", limit), CodeRequestTooLarge)
-}
-
-func writeError(w http.ResponseWriter, status int, msg, code string) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(map[string]any{
-		"errors": gqlerror.List{{Message: msg, Extensions: map[string]any{"code": code}}},
-	})
-}

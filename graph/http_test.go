@@ -29,8 +29,10 @@ func TestTransportsAndLimits(t *testing.T) {
 		})
 		t.Run("GET refuses a mutation", func(t *testing.T) {
 			r := e.getQuery(staff, url.Values{"query": {fmt.Sprintf(`mutation { updateCallAssignmentConfiguration(input: {uuid: %q, maxAutoReassignAttempts: 42}) { clientMutationId } }`, hex32s(e.w.Config.String()))}})
-			if r.Status == http.StatusOK || len(r.Errors) == 0 || !strings.Contains(r.Errors[0].Message, "GET requests only allow query operations") {
-				t.Fatalf("GET mutation: %d %s", r.Status, r.Raw)
+			// The GraphQL over HTTP spec: 405, and the error has a code.
+			if err := r.failsWith(t, graph.CodeMethodNotAllowed); r.Status != http.StatusMethodNotAllowed ||
+				r.Header.Get("Allow") != "POST" || err.Message != "A mutation cannot be sent over GET: use POST." {
+				t.Fatalf("GET mutation: %d %v %s", r.Status, r.Header, r.Raw)
 			}
 			check := e.do(staff, `query($u: UUID!) { callAssignmentConfiguration(uuid: $u) { maxAutoReassignAttempts } }`,
 				map[string]any{"u": e.w.Config.String()}).ok(t)

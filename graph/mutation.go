@@ -14,10 +14,14 @@ func (r *mutationResolver) CreateCallAssignmentConfiguration(ctx context.Context
 	if err != nil {
 		return nil, err
 	}
-	p := patch(in.AutoReassignOnDecline, in.MaxAutoReassignAttempts, in.AssignmentExpirationDays, in.SendReminderBeforeExpiryDays)
-	cfg, err := r.svc.CreateConfig(ctx, a, core.Some(in.CallUUID), p)
+	call, err := callRef(in.CallUUID, in.CallID)
 	if err != nil {
 		return nil, err
+	}
+	p := patch(in.AutoReassignOnDecline, in.MaxAutoReassignAttempts, in.AssignmentExpirationDays, in.SendReminderBeforeExpiryDays)
+	cfg, err := r.svc.CreateConfig(ctx, a, core.Some(call), p)
+	if err != nil {
+		return nil, asCallID(err, in.CallID != nil)
 	}
 	requestFrom(ctx).primeConfig(cfg.CallID, cfg)
 	return &model.CreateCallAssignmentConfigurationPayload{CallAssignmentConfiguration: cfg, ClientMutationID: in.ClientMutationID}, nil
@@ -28,8 +32,12 @@ func (r *mutationResolver) UpdateCallAssignmentConfiguration(ctx context.Context
 	if err != nil {
 		return nil, err
 	}
+	id, err := configRef(in.UUID, in.ID)
+	if err != nil {
+		return nil, err
+	}
 	p := patch(in.AutoReassignOnDecline, in.MaxAutoReassignAttempts, in.AssignmentExpirationDays, in.SendReminderBeforeExpiryDays)
-	cfg, err := r.svc.UpdateConfig(ctx, a, in.UUID, p, core.Precondition{Modified: in.Modified})
+	cfg, err := r.svc.UpdateConfig(ctx, a, id, p, core.Precondition{Modified: in.Modified})
 	if err != nil {
 		return nil, err
 	}
@@ -42,13 +50,17 @@ func (r *mutationResolver) DeleteCallAssignmentConfiguration(ctx context.Context
 	if err != nil {
 		return nil, err
 	}
-	// Read first for the call the payload names; the delete itself checks
-	// visibility and permission again, so a race cannot bypass them.
-	cfg, err := r.svc.GetConfig(ctx, a, in.UUID)
+	id, err := configRef(in.UUID, in.ID)
 	if err != nil {
 		return nil, err
 	}
-	if err := r.svc.DeleteConfig(ctx, a, in.UUID, core.Precondition{Modified: in.Modified}); err != nil {
+	// Read first for the call the payload names; the delete itself checks
+	// visibility and permission again, so a race cannot bypass them.
+	cfg, err := r.svc.GetConfig(ctx, a, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.svc.DeleteConfig(ctx, a, id, core.Precondition{Modified: in.Modified}); err != nil {
 		return nil, err
 	}
 	requestFrom(ctx).primeConfig(cfg.CallID, nil)
@@ -65,10 +77,14 @@ func (r *mutationResolver) SetCallAssignmentConfigurationForCall(ctx context.Con
 	if err != nil {
 		return nil, err
 	}
-	p := patch(in.AutoReassignOnDecline, in.MaxAutoReassignAttempts, in.AssignmentExpirationDays, in.SendReminderBeforeExpiryDays)
-	cfg, created, err := r.svc.SetConfigForCall(ctx, a, in.CallUUID, p)
+	call, err := callRef(in.CallUUID, in.CallID)
 	if err != nil {
 		return nil, err
+	}
+	p := patch(in.AutoReassignOnDecline, in.MaxAutoReassignAttempts, in.AssignmentExpirationDays, in.SendReminderBeforeExpiryDays)
+	cfg, created, err := r.svc.SetConfigForCall(ctx, a, call, p)
+	if err != nil {
+		return nil, asCallID(err, in.CallID != nil)
 	}
 	requestFrom(ctx).primeConfig(cfg.CallID, cfg)
 	return &model.SetCallAssignmentConfigurationForCallPayload{CallAssignmentConfiguration: cfg, Created: created, ClientMutationID: in.ClientMutationID}, nil

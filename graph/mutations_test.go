@@ -181,9 +181,13 @@ func TestMutations(t *testing.T) {
 			}
 		})
 
-		t.Run("a missing required input is a validation error", func(t *testing.T) {
-			r := e.do(m, `mutation { createCallAssignmentConfiguration(input: {}) { clientMutationId } }`, nil)
-			r.failsWith(t, "GRAPHQL_VALIDATION_FAILED")
+		t.Run("an input that names no call is an input error on both of its fields", func(t *testing.T) {
+			// callUuid is nullable since callId may stand for it; naming
+			// neither is BAD_USER_INPUT, not a validation error.
+			got := fieldMessages(t, e.do(m, `mutation { createCallAssignmentConfiguration(input: {}) { clientMutationId } }`, nil))
+			if got["callUuid/call"] != "Give either callUuid or callId." || got["callId/call"] != "Give either callUuid or callId." {
+				t.Fatalf("no call: %v", got)
+			}
 		})
 	})
 }

@@ -39,6 +39,16 @@ func (r *queryResolver) Node(ctx context.Context, id string) (model.Node, error)
 			return nil, err
 		}
 		return call, err
+	case typeUser:
+		a, err := actor(ctx)
+		if err != nil {
+			return nil, err
+		}
+		user, err := hidden(r.svc.User(a, u))
+		if user == nil {
+			return nil, err
+		}
+		return user, err
 	}
 	return nil, nil
 }

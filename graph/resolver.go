@@ -28,6 +28,7 @@ func (r *Resolver) CallAssignmentConfigurationConnection() CallAssignmentConfigu
 	return &configConnectionResolver{r}
 }
 func (r *Resolver) CallConnection() CallConnectionResolver { return &callConnectionResolver{r} }
+func (r *Resolver) User() UserResolver                     { return &userResolver{r} }
 func (r *Resolver) DeleteCallAssignmentConfigurationPayload() DeleteCallAssignmentConfigurationPayloadResolver {
 	return &deletePayloadResolver{r}
 }
@@ -73,6 +74,12 @@ func (r *callResolver) EffectiveAssignmentSettings(ctx context.Context, obj *cor
 	}
 	eff := core.Effective(cfg)
 	return &eff, nil
+}
+
+type userResolver struct{ *Resolver }
+
+func (r *userResolver) ID(_ context.Context, obj *core.User) (string, error) {
+	return globalID(typeUser, obj.UUID), nil
 }
 
 type configConnectionResolver struct{ *Resolver }

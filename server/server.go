@@ -15,6 +15,7 @@ import (
 	"github.com/callcfg/callcfg/core"
 	"github.com/callcfg/callcfg/graph"
 	"github.com/callcfg/callcfg/graph/playground"
+	"github.com/callcfg/callcfg/graph/trusted"
 	"github.com/callcfg/callcfg/ops"
 	"github.com/callcfg/callcfg/rest"
 )
@@ -58,6 +59,9 @@ type Config struct {
 	// costs CPU an anonymous client should not be able to spend; operators
 	// scrape the admin listener instead.
 	PublicMetrics bool
+
+	// TrustedDocuments, when set, are the only GraphQL operations run.
+	TrustedDocuments *trusted.Store
 }
 
 // DefaultConfig is what serve uses when no flag says otherwise.
@@ -98,6 +102,8 @@ func New(svc *core.Service, cfg Config) http.Handler {
 		Limits:        cfg.GraphQLLimits,
 		Logger:        cfg.Logger,
 		OnOperation:   cfg.Observer.ObserveGraphQL,
+
+		TrustedDocuments: cfg.TrustedDocuments,
 	}))
 	if cfg.Playground {
 		pg := playground.Handler(playground.Options{Endpoint: "/graphql", Title: "callcfg GraphiQL", BasePath: "/graphiql"})

@@ -71,9 +71,13 @@ func (c *serveCmd) Run(ctx context.Context, env *cmdEnv) error {
 	if cfg.PublicURL == nil && len(cfg.AllowedHosts) == 0 {
 		logger.Warn("neither --public-url nor --allowed-hosts is set: absolute links take their host from each request's Host header")
 	}
-	if err := cfg.Observer.SetOperationNames(f.operationNames); err != nil {
+	if f.trustedDocs != nil {
+		setOperationNames(cfg.Observer, f.operationNames, f.trustedDocs.Manifest(), logger)
+		logger.Info("trusted documents: only their operations run", "path", f.TrustedDocuments, "documents", f.trustedDocs.Manifest().Len())
+	} else if err := cfg.Observer.SetOperationNames(f.operationNames); err != nil {
 		return err // checked above already
 	}
+	defer reloadOnHangup(f.trustedDocs, cfg.Observer, f.operationNames, logger)()
 	srv := &http.Server{
 		Handler:           server.New(svc, cfg),
 		ReadHeaderTimeout: f.ReadHeaderTimeout,

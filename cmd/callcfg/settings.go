@@ -15,6 +15,7 @@ import (
 
 	"github.com/callcfg/callcfg/core"
 	"github.com/callcfg/callcfg/db"
+	"github.com/callcfg/callcfg/graph/trusted"
 	"github.com/callcfg/callcfg/ops"
 	"github.com/callcfg/callcfg/server"
 )
@@ -78,6 +79,7 @@ type serveSettings struct {
 	GraphQLTokens         int    `name:"graphql-tokens" env:"GRAPHQL_TOKENS" default:"${tokens}" help:"GraphQL parser token limit."`
 	GraphQLRootFields     int    `name:"graphql-root-fields" env:"GRAPHQL_ROOT_FIELDS" default:"${rootFields}" help:"Most root fields of one GraphQL operation, aliases and introspection included."`
 	GraphQLMaxBodyBytes   int64  `name:"graphql-max-body-bytes" env:"GRAPHQL_MAX_BODY_BYTES" default:"${graphqlMaxBody}" help:"Largest GraphQL request: a POST body or a GET's parameters (413 above)."`
+	TrustedDocuments      string `name:"trusted-documents" env:"TRUSTED_DOCUMENTS" help:"JSON manifest of the only GraphQL operations to run (graphql-codegen's persisted-documents.json or Apollo's persisted query manifest); reloaded on SIGHUP."`
 	GraphQLOperationNames string `name:"graphql-operation-names" env:"GRAPHQL_OPERATION_NAMES" help:"Comma-separated GraphQL operation names counted by name in the metrics; others count as \"other\"."`
 	MaxBodyBytes          int64  `name:"max-body-bytes" env:"MAX_BODY_BYTES" default:"${maxBody}" help:"Largest REST request body (413 above)."`
 
@@ -107,6 +109,7 @@ type serveSettings struct {
 	// Parsed by Validate.
 	publicURL      *url.URL
 	operationNames []string
+	trustedDocs    *trusted.Store
 }
 
 // settingDefaults are the variables the default tags name.
@@ -193,6 +196,11 @@ func (s *serveSettings) Validate() error {
 		return fmt.Errorf("--graphql-operation-names: %v", err)
 	}
 	s.operationNames = names
+	if s.TrustedDocuments != "" {
+		if s.trustedDocs, err = trusted.Open(s.TrustedDocuments); err != nil {
+			return fmt.Errorf("--trusted-documents: %v", err)
+		}
+	}
 	return nil
 }
 
@@ -233,6 +241,7 @@ func (s *serveSettings) config() server.Config {
 	cfg.CORSOrigins = ops.ParseOrigins(s.CORSOrigins)
 	cfg.AllowedHosts = ops.ParseHosts(s.AllowedHosts)
 	cfg.PublicMetrics = s.PublicMetrics
+	cfg.TrustedDocuments = s.trustedDocs
 	return cfg
 }
 

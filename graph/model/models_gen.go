@@ -42,8 +42,10 @@ type CallOrder struct {
 // Creates the configuration of a call. Omitted settings take the defaults
 // (false, 3, 7, 2); an explicit null is an input error.
 type CreateCallAssignmentConfigurationInput struct {
-	// The call to configure; it must have no configuration yet.
-	CallUUID              uuid.UUID                `json:"callUuid"`
+	// The call to configure, by its uuid; give this or `callId`. The call must have no configuration yet.
+	CallUUID *uuid.UUID `json:"callUuid,omitempty"`
+	// The call to configure, by its global id (`Call.id`, as Relay clients hold it); give this or `callUuid`.
+	CallID                *string                  `json:"callId,omitempty"`
 	AutoReassignOnDecline graphql.Omittable[*bool] `json:"autoReassignOnDecline,omitempty"`
 	// 0 to 2147483647.
 	MaxAutoReassignAttempts graphql.Omittable[*int] `json:"maxAutoReassignAttempts,omitempty"`
@@ -61,7 +63,10 @@ type CreateCallAssignmentConfigurationPayload struct {
 
 // Deletes a configuration; its call then uses the defaults.
 type DeleteCallAssignmentConfigurationInput struct {
-	UUID uuid.UUID `json:"uuid"`
+	// The configuration, by its uuid; give this or `id`.
+	UUID *uuid.UUID `json:"uuid,omitempty"`
+	// The configuration, by its global id (as Relay clients hold it); give this or `uuid`.
+	ID *string `json:"id,omitempty"`
 	// The `modified` the client last saw: when given and stale, the delete is refused with CONFLICT.
 	Modified         *time.Time `json:"modified,omitempty"`
 	ClientMutationID *string    `json:"clientMutationId,omitempty"`
@@ -77,7 +82,10 @@ type Query struct {
 // prior lookup. Omitted settings are left alone (or take the defaults when the
 // configuration is created); an explicit null is an input error.
 type SetCallAssignmentConfigurationForCallInput struct {
-	CallUUID                     uuid.UUID                `json:"callUuid"`
+	// The call, by its uuid; give this or `callId`.
+	CallUUID *uuid.UUID `json:"callUuid,omitempty"`
+	// The call, by its global id (`Call.id`, as Relay clients hold it); give this or `callUuid`.
+	CallID                       *string                  `json:"callId,omitempty"`
 	AutoReassignOnDecline        graphql.Omittable[*bool] `json:"autoReassignOnDecline,omitempty"`
 	MaxAutoReassignAttempts      graphql.Omittable[*int]  `json:"maxAutoReassignAttempts,omitempty"`
 	AssignmentExpirationDays     graphql.Omittable[*int]  `json:"assignmentExpirationDays,omitempty"`
@@ -95,7 +103,10 @@ type SetCallAssignmentConfigurationForCallPayload struct {
 // Changes some settings of a configuration: an omitted field is left alone, an
 // explicit null is an input error. `modified` changes even when no value does.
 type UpdateCallAssignmentConfigurationInput struct {
-	UUID                         uuid.UUID                `json:"uuid"`
+	// The configuration, by its uuid; give this or `id`.
+	UUID *uuid.UUID `json:"uuid,omitempty"`
+	// The configuration, by its global id (as Relay clients hold it); give this or `uuid`.
+	ID                           *string                  `json:"id,omitempty"`
 	AutoReassignOnDecline        graphql.Omittable[*bool] `json:"autoReassignOnDecline,omitempty"`
 	MaxAutoReassignAttempts      graphql.Omittable[*int]  `json:"maxAutoReassignAttempts,omitempty"`
 	AssignmentExpirationDays     graphql.Omittable[*int]  `json:"assignmentExpirationDays,omitempty"`
