@@ -123,7 +123,7 @@ func TestTransportsAndLimits(t *testing.T) {
 			}{
 				{"POST under the limit", func() *response { return e.do(staff, pad(60<<10), nil) }, true, ""},
 				{"POST over the limit", func() *response { return e.do(staff, pad(64<<10), nil) },
-					false, "Request body too large: the limit is 65536 bytes."},
+					false, "Request too large: the body exceeds the limit of 65536 bytes."},
 				{"GET under the limit", func() *response { return e.getQuery(staff, url.Values{"query": {pad(60 << 10)}}) }, true, ""},
 				{"GET query over the limit", func() *response { return e.getQuery(staff, url.Values{"query": {pad(64 << 10)}}) },
 					false, "Request too large: the query string's parameters exceed the limit of 65536 bytes."},

@@ -147,8 +147,7 @@ func (t httpTransport) fromQuery(r *http.Request) (*params, *refusal) {
 		return nil, badRequest("The query string is not URL-encoded parameters.")
 	}
 	if paramBytes(q) > t.maxBytes {
-		return nil, &refusal{http.StatusRequestEntityTooLarge, fmt.Sprintf(
-			"Request too large: the query string's parameters exceed the limit of %d bytes.", t.maxBytes), CodeRequestTooLarge}
+		return nil, t.tooLarge("the query string's parameters exceed")
 	}
 	p := &params{documentID: q.Get("documentId")}
 	p.raw.Query, p.raw.OperationName = q.Get("query"), q.Get("operationName")
@@ -162,6 +161,13 @@ func (t httpTransport) fromQuery(r *http.Request) (*params, *refusal) {
 	return p, p.needsDocument()
 }
 
+// tooLarge is the one answer to a request over the limit; what says which
+// part is over (a POST's body, a GET's parameters).
+func (t httpTransport) tooLarge(what string) *refusal {
+	return &refusal{http.StatusRequestEntityTooLarge,
+		fmt.Sprintf("Request too large: %s the limit of %d bytes.", what, t.maxBytes), CodeRequestTooLarge}
+}
+
 // fromBody reads a POST body of JSON, up to the limit, so that a body too
 // large gets a clear 413 rather than a decoding error.
 func (t httpTransport) fromBody(r *http.Request) (*params, *refusal) {
@@ -171,17 +177,15 @@ func (t httpTransport) fromBody(r *http.Request) (*params, *refusal) {
 		return nil, &refusal{http.StatusUnsupportedMediaType,
 			"A GraphQL POST body must be JSON in UTF-8: send Content-Type: application/json.", CodeBadRequest}
 	}
-	tooLarge := &refusal{http.StatusRequestEntityTooLarge,
-		fmt.Sprintf("Request body too large: the limit is %d bytes.", t.maxBytes), CodeRequestTooLarge}
 	if r.ContentLength > t.maxBytes {
-		return nil, tooLarge
+		return nil, t.tooLarge("the body exceeds")
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, t.maxBytes+1))
 	if err != nil {
 		return nil, badRequest("Could not read the request body.")
 	}
 	if int64(len(body)) > t.maxBytes {
-		return nil, tooLarge
+		return nil, t.tooLarge("the body exceeds")
 	}
 	return decodeBody(body)
 }
