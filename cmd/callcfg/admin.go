@@ -31,17 +31,18 @@ var commands map[string]command
 
 func init() {
 	commands = map[string]command{
-		"migrate":      migrateCmd,
-		"user create":  userCreate,
-		"token create": tokenCreate,
-		"token revoke": tokenRevoke,
-		"org create":   orgCreate,
-		"call create":  callCreate,
-		"call delete":  callDelete,
-		"call export":  callExport,
-		"call import":  callImport,
-		"role grant":   func(ctx context.Context, env *cmdEnv, args []string) error { return roleCmd(ctx, env, args, true) },
-		"role revoke":  func(ctx context.Context, env *cmdEnv, args []string) error { return roleCmd(ctx, env, args, false) },
+		"migrate":        migrateCmd,
+		"user create":    userCreate,
+		"token create":   tokenCreate,
+		"token revoke":   tokenRevoke,
+		"org create":     orgCreate,
+		"call create":    callCreate,
+		"call delete":    callDelete,
+		"call export":    callExport,
+		"call import":    callImport,
+		"changes export": changesExport,
+		"role grant":     func(ctx context.Context, env *cmdEnv, args []string) error { return roleCmd(ctx, env, args, true) },
+		"role revoke":    func(ctx context.Context, env *cmdEnv, args []string) error { return roleCmd(ctx, env, args, false) },
 	}
 }
 
@@ -143,6 +144,12 @@ func withService(ctx context.Context, d *dbFlags, fn func(*core.Service) error) 
 	}
 	defer bdb.Close()
 	return fn(core.New(bdb))
+}
+
+// cliOrigin is where the admin commands' writes come from, for the change
+// record: the CLI, with neither actor nor request id.
+func cliOrigin(ctx context.Context) context.Context {
+	return core.WithOrigin(ctx, core.Origin{Via: core.ViaCLI})
 }
 
 func migrateCmd(ctx context.Context, env *cmdEnv, args []string) error {
@@ -344,7 +351,7 @@ func callDelete(ctx context.Context, env *cmdEnv, args []string) error {
 		return err
 	}
 	return withService(ctx, dbf, func(svc *core.Service) error {
-		if err := svc.DeleteCall(ctx, callID); err != nil {
+		if err := svc.DeleteCall(cliOrigin(ctx), callID); err != nil {
 			return err
 		}
 		fmt.Fprintln(env.stderr, "deleted call", callID, "and its configuration")
@@ -402,7 +409,7 @@ func callImport(ctx context.Context, env *cmdEnv, args []string) error {
 	}
 	return withService(ctx, dbf, func(svc *core.Service) error {
 		start := time.Now()
-		n, err := svc.Import(ctx, r)
+		n, err := svc.Import(cliOrigin(ctx), r)
 		if err != nil {
 			return err
 		}

@@ -30,6 +30,7 @@ Usage:
   callcfg call delete --uuid CALL_UUID
   callcfg call export [--file F]
   callcfg call import --file F
+  callcfg changes export [--since T] [--file F]
   callcfg role grant  --username U (--call CALL_UUID --role manager|reviewer|panel_member | --org ORG_UUID --role call_organizer)
   callcfg role revoke (the same flags as grant)
 
