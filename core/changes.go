@@ -45,18 +45,19 @@ func WithOrigin(ctx context.Context, o Origin) context.Context {
 	return context.WithValue(ctx, originKey{}, o)
 }
 
-// MaxRequestIDLength is the longest request id a change keeps, the
+// maxRequestID is the longest request id a change keeps, the
 // longest the server accepts from a caller; a longer one is not recorded.
-const MaxRequestIDLength = 64
+const maxRequestID = 64
 
 // changeMeta is what a write by a records about itself.
 func (a Actor) changeMeta(ctx context.Context) db.ChangeMeta {
 	o, _ := ctx.Value(originKey{}).(Origin)
 	m := db.ChangeMeta{UUID: uuid.New(), Via: o.Via}
-	if m.Via != ViaREST && m.Via != ViaGraphQL {
+	switch {
+	case m.Via != ViaREST && m.Via != ViaGraphQL:
+		// The CLI's writes have no request.
 		m.Via = ViaCLI
-	}
-	if len(o.RequestID) <= MaxRequestIDLength {
+	case len(o.RequestID) <= maxRequestID:
 		m.RequestID = o.RequestID
 	}
 	if a.User != nil {
@@ -355,16 +356,20 @@ func (s *Service) CountHistories(ctx context.Context, a Actor, of HistoryOf, key
 }
 
 // VisibleChangesAfter returns up to limit (at most MaxPageSize) of the
-// changes after pos that the actor may see, in feed order, each with its
-// call: one statement. A follower of the feed calls it with the position
-// of the last change it delivered, as the actor is at that moment (a
-// revoked role or key stops what it sees).
-func (s *Service) VisibleChangesAfter(ctx context.Context, a Actor, pos ChangePosition, limit int) ([]*Change, error) {
+// changes after pos that the actor may see under f (CallUUID, say), in
+// feed order, each with its call: one statement. A follower of the feed
+// calls it with the position of the last change it delivered and the actor
+// as authenticated at that moment, so a revoked role stops what it sees.
+func (s *Service) VisibleChangesAfter(ctx context.Context, a Actor, f ChangeFilter, pos ChangePosition, limit int) ([]*Change, error) {
 	if err := a.require(); err != nil {
 		return nil, err
 	}
+	df, err := f.db()
+	if err != nil {
+		return nil, err
+	}
 	limit = max(1, min(limit, MaxPageSize))
-	rows, err := s.store.ListChanges(ctx, a.scope(), db.ChangeFilter{}, db.Page{
+	rows, err := s.store.ListChanges(ctx, a.scope(), df, db.Page{
 		Order: changeOrder, Seek: []any{pos.Txn, pos.ID}, Limit: limit,
 	})
 	if err != nil {

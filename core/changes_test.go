@@ -412,7 +412,7 @@ func TestChangeVisibility(t *testing.T) {
 				if (err == nil) != (c.sees > 0) {
 					t.Errorf("get the change of Call: %v", err)
 				}
-				after, err := w.Svc.VisibleChangesAfter(ctx, a, core.ChangePosition{}, 10)
+				after, err := w.Svc.VisibleChangesAfter(ctx, a, core.ChangeFilter{}, core.ChangePosition{}, 10)
 				if err != nil || len(after) != c.sees {
 					t.Errorf("changes after the start: %d %v, want %d", len(after), err, c.sees)
 				}
@@ -621,12 +621,14 @@ func TestFollowingTheFeed(t *testing.T) {
 		}
 		dbtest.SettleChanges(t, bdb)
 		cases := []struct {
-			actor string
-			want  []uuid.UUID
+			actor  string
+			filter core.ChangeFilter
+			want   []uuid.UUID
 		}{
-			{coretest.Staff, []uuid.UUID{w.Config, w.OtherCf, w.Config}},
-			{coretest.Reviewer, []uuid.UUID{w.Config, w.Config}},
-			{coretest.Outsider, nil},
+			{coretest.Staff, core.ChangeFilter{}, []uuid.UUID{w.Config, w.OtherCf, w.Config}},
+			{coretest.Staff, core.ChangeFilter{CallUUID: &w.Other}, []uuid.UUID{w.OtherCf}},
+			{coretest.Reviewer, core.ChangeFilter{}, []uuid.UUID{w.Config, w.Config}},
+			{coretest.Outsider, core.ChangeFilter{}, nil},
 		}
 		for _, c := range cases {
 			t.Run(c.actor, func(t *testing.T) {
@@ -634,7 +636,7 @@ func TestFollowingTheFeed(t *testing.T) {
 				pos := end
 				for {
 					// One at a time, as a follower catching up in small steps.
-					page, err := w.Svc.VisibleChangesAfter(ctx, w.Actor(t, c.actor), pos, 1)
+					page, err := w.Svc.VisibleChangesAfter(ctx, w.Actor(t, c.actor), c.filter, pos, 1)
 					if err != nil {
 						t.Fatal(err)
 					}
@@ -800,3 +802,39 @@ func TestExportChanges(t *testing.T) {
 		}
 	})
 }
+
+// What a change keeps of its origin is bounded: a request id longer than
+// the server gives or accepts is not recorded, and anything but the two
+// faces is the CLI, which has no request id.
+func TestChangeOriginIsBounded(t *testing.T) {
+	dbtest.EachDB(t, func(t *testing.T, bdb *bun.DB) {
+		w := coretest.Build(t, bdb)
+		staff := w.Actor(t, coretest.Staff)
+		cases := []struct {
+			name   string
+			origin core.Origin
+			via    string
+			id     *string
+		}{
+			{"64 characters", core.Origin{Via: core.ViaREST, RequestID: strings.Repeat("a", 64)}, core.ViaREST, ptrTo(strings.Repeat("a", 64))},
+			{"65 characters", core.Origin{Via: core.ViaREST, RequestID: strings.Repeat("a", 65)}, core.ViaREST, nil},
+			{"an unknown face", core.Origin{Via: "soap", RequestID: "x"}, core.ViaCLI, nil},
+			{"the CLI", core.Origin{Via: core.ViaCLI, RequestID: "x"}, core.ViaCLI, nil},
+		}
+		for _, c := range cases {
+			t.Run(c.name, func(t *testing.T) {
+				ctx := core.WithOrigin(context.Background(), c.origin)
+				if _, err := w.Svc.UpdateConfig(ctx, staff, w.Config, core.Patch{}, core.Precondition{}); err != nil {
+					t.Fatal(err)
+				}
+				feed := w.Feed(t, coretest.Staff)
+				ch := feed[len(feed)-1]
+				if ch.Via != c.via || (ch.RequestID == nil) != (c.id == nil) || (c.id != nil && *ch.RequestID != *c.id) {
+					t.Fatalf("via %s, request id %v", ch.Via, ch.RequestID)
+				}
+			})
+		}
+	})
+}
+
+func ptrTo[T any](v T) *T { return &v }

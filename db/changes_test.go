@@ -155,3 +155,27 @@ func TestAbortedChangeIsNeverRead(t *testing.T) {
 		})
 	}
 }
+
+// A rollback destroys the change record too, so a database holding only
+// changes wants the same confirmation as one holding calls.
+func TestChangeRecordIsData(t *testing.T) {
+	dbtest.EachDB(t, func(t *testing.T, bdb *bun.DB) {
+		ctx := context.Background()
+		if full, err := db.HasData(ctx, bdb); err != nil || full {
+			t.Fatalf("an empty database has data: %v %v", full, err)
+		}
+		txn := 0
+		if db.IsPostgres(bdb) {
+			txn = 1
+		}
+		if _, err := bdb.ExecContext(ctx, `INSERT INTO call_assignment_configuration_changes
+  (uuid, txn, kind, at, configuration_uuid, call_uuid, via, after_auto_reassign_on_decline, after_max_auto_reassign_attempts,
+   after_assignment_expiration_days, after_send_reminder_before_expiry_days)
+  VALUES (?, ?, 'created', ?, ?, ?, 'cli', false, 3, 7, 2)`, uuid.New(), txn, db.Now(), uuid.New(), uuid.New()); err != nil {
+			t.Fatal(err)
+		}
+		if full, err := db.HasData(ctx, bdb); err != nil || !full {
+			t.Fatalf("a database with a change has no data: %v %v", full, err)
+		}
+	})
+}
