@@ -175,9 +175,10 @@ func (s *Service) CreateCall(ctx context.Context, in NewCall) (*Call, error) {
 	return Actor{}.call(&db.CallRow{Call: *c}), nil
 }
 
-// DeleteCall deletes a call; its configuration and role grants go with it.
+// DeleteCall deletes a call; its configuration and role grants go with it,
+// and the configuration's DELETED change is recorded (as the CLI's).
 func (s *Service) DeleteCall(ctx context.Context, id uuid.UUID) error {
-	deleted, err := s.store.DeleteCall(ctx, id)
+	deleted, err := s.store.DeleteCall(ctx, id, db.Now(), Actor{}.changeMeta(ctx))
 	if err != nil {
 		return errInternal(err)
 	}

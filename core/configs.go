@@ -191,14 +191,14 @@ func (s *Service) CreateConfig(ctx context.Context, a Actor, callUUID Opt[uuid.U
 	if len(fe) > 0 {
 		return nil, errInvalid(fe)
 	}
-	row, err := s.insertConfig(ctx, call, p)
+	row, err := s.insertConfig(ctx, a, call, p)
 	if err != nil {
 		return nil, err
 	}
 	return a.config(row), nil
 }
 
-func (s *Service) insertConfig(ctx context.Context, call *db.CallRow, p Patch) (*db.ConfigRow, error) {
+func (s *Service) insertConfig(ctx context.Context, a Actor, call *db.CallRow, p Patch) (*db.ConfigRow, error) {
 	now := db.Now()
 	st := p.Apply(Defaults)
 	row := &db.ConfigRow{
@@ -221,7 +221,7 @@ func (s *Service) insertConfig(ctx context.Context, call *db.CallRow, p Patch) (
 		CallModified:    call.Modified,
 		Access:          call.Access,
 	}
-	if err := s.store.InsertConfig(ctx, &row.Configuration); err != nil {
+	if err := s.store.InsertConfig(ctx, &row.Configuration, a.changeMeta(ctx)); err != nil {
 		switch {
 		case db.IsUniqueViolation(err):
 			return nil, errInvalidField(FieldCall, MsgCallHasConfig)
@@ -258,7 +258,8 @@ func (s *Service) UpdateConfig(ctx context.Context, a Actor, id uuid.UUID, p Pat
 	// from 400 from 412.
 	if p.Unreadable == nil && pre.Invalid == nil && len(p.validate()) == 0 {
 		scope := a.scope()
-		row, err := s.store.UpdateConfig(ctx, db.ConfigUpdate{UUID: id, Scope: &scope, Set: p.columns(), Now: db.Now(), Expect: pre.Modified})
+		row, err := s.store.UpdateConfig(ctx, db.ConfigUpdate{UUID: id, Scope: &scope, Set: p.columns(), Now: db.Now(), Expect: pre.Modified,
+			Meta: a.changeMeta(ctx)})
 		if err != nil {
 			return nil, errInternal(err)
 		}
@@ -282,7 +283,8 @@ func (s *Service) UpdateConfig(ctx context.Context, a Actor, id uuid.UUID, p Pat
 	if fe := p.validate(); len(fe) > 0 {
 		return nil, errInvalid(fe)
 	}
-	updated, err := s.store.UpdateConfig(ctx, db.ConfigUpdate{ID: row.ID, Set: p.columns(), Now: db.Now(), Expect: pre.Modified})
+	updated, err := s.store.UpdateConfig(ctx, db.ConfigUpdate{ID: row.ID, Set: p.columns(), Now: db.Now(), Expect: pre.Modified,
+		Meta: a.changeMeta(ctx)})
 	if err != nil {
 		return nil, errInternal(err)
 	}
@@ -324,7 +326,7 @@ func (s *Service) DeleteConfig(ctx context.Context, a Actor, id uuid.UUID, pre P
 	if pre.Invalid != nil {
 		return pre.Invalid
 	}
-	deleted, err := s.store.DeleteConfig(ctx, row.ID, pre.Modified)
+	deleted, err := s.store.DeleteConfig(ctx, row.ID, pre.Modified, db.Now(), a.changeMeta(ctx))
 	if err != nil {
 		return errInternal(err)
 	}
@@ -356,7 +358,7 @@ func (s *Service) SetConfigForCall(ctx context.Context, a Actor, callUUID uuid.U
 			return nil, false, errInternal(err)
 		}
 		if exists {
-			updated, err := s.store.UpdateConfig(ctx, db.ConfigUpdate{ID: id, Set: p.columns(), Now: db.Now()})
+			updated, err := s.store.UpdateConfig(ctx, db.ConfigUpdate{ID: id, Set: p.columns(), Now: db.Now(), Meta: a.changeMeta(ctx)})
 			if err != nil {
 				return nil, false, errInternal(err)
 			}
@@ -368,7 +370,7 @@ func (s *Service) SetConfigForCall(ctx context.Context, a Actor, callUUID uuid.U
 			}
 			continue
 		}
-		inserted, err := s.insertConfig(ctx, call, p)
+		inserted, err := s.insertConfig(ctx, a, call, p)
 		if err == nil {
 			return a.config(inserted), true, nil
 		}

@@ -169,7 +169,7 @@ func decodeCursor(order []db.Order, cursor string, field string) ([]any, error) 
 	for i, o := range order {
 		v := parts[i+1]
 		switch {
-		case strings.HasSuffix(o.Column, ".id"):
+		case strings.HasSuffix(o.Column, ".id"), strings.HasSuffix(o.Column, ".txn"):
 			n, ok := v.(json.Number)
 			if !ok {
 				return nil, bad
@@ -200,11 +200,18 @@ func decodeCursor(order []db.Order, cursor string, field string) ([]any, error) 
 	return values, nil
 }
 
-// connect reads one keyset page. fetch runs the query; key gives a row's
-// values of the order columns.
-func connect[R any, T any](ctx context.Context, order []db.Order, args PageArgs,
-	fetch func(context.Context, db.Page) ([]R, error), key func(*R) []any, node func(*R) T,
-) (*Connection[T], error) {
+// pageRequest is a connection's arguments, checked and read: the page to
+// fetch (Limit one more than asked, to tell whether there is more) and how
+// to turn what comes back into a Connection.
+type pageRequest struct {
+	page     db.Page
+	limit    int
+	backward bool
+	cursor   *string
+}
+
+// readPageArgs checks Relay's arguments against order.
+func readPageArgs(order []db.Order, args PageArgs) (pageRequest, error) {
 	fe := FieldErrors{}
 	limit := DefaultPageSize
 	backward := false
@@ -229,9 +236,9 @@ func connect[R any, T any](ctx context.Context, order []db.Order, args PageArgs,
 		fe.Add("before", "Use after with first, before with last.")
 	}
 	if len(fe) > 0 {
-		return nil, errInvalid(fe)
+		return pageRequest{}, errInvalid(fe)
 	}
-	page := db.Page{Order: order, Limit: limit + 1, Reverse: backward}
+	pr := pageRequest{page: db.Page{Order: order, Limit: limit + 1, Reverse: backward}, limit: limit, backward: backward}
 	cursor, cursorField := args.After, "after"
 	if backward {
 		cursor, cursorField = args.Before, "before"
@@ -239,37 +246,56 @@ func connect[R any, T any](ctx context.Context, order []db.Order, args PageArgs,
 	if cursor != nil {
 		seek, err := decodeCursor(order, *cursor, cursorField)
 		if err != nil {
-			return nil, err
+			return pageRequest{}, err
 		}
-		page.Seek = seek
+		pr.page.Seek = seek
+		pr.cursor = cursor
 	}
-	conn := &Connection[T]{Edges: []Edge[T]{}}
-	if limit == 0 {
-		return conn, nil
-	}
-	rows, err := fetch(ctx, page)
-	if err != nil {
-		return nil, errInternal(err)
-	}
-	more := len(rows) > limit
+	return pr, nil
+}
+
+// assemble turns the rows fetched for pr (in the page's order, at most one
+// more than asked) into a Connection.
+func assemble[R any, T any](pr pageRequest, rows []R, key func(*R) []any, node func(*R) T) *Connection[T] {
+	conn := &Connection[T]{}
+	more := len(rows) > pr.limit
 	if more {
-		rows = rows[:limit]
+		rows = rows[:pr.limit]
 	}
-	if backward {
+	if pr.backward {
 		for i, j := 0, len(rows)-1; i < j; i, j = i+1, j-1 {
 			rows[i], rows[j] = rows[j], rows[i]
 		}
 		conn.HasPreviousPage = more
-		conn.HasNextPage = cursor != nil
+		conn.HasNextPage = pr.cursor != nil
 	} else {
 		conn.HasNextPage = more
-		conn.HasPreviousPage = cursor != nil
+		conn.HasPreviousPage = pr.cursor != nil
 	}
 	conn.Edges = make([]Edge[T], len(rows))
 	for i := range rows {
-		conn.Edges[i] = Edge[T]{Cursor: encodeCursor(order, key(&rows[i])), Node: node(&rows[i])}
+		conn.Edges[i] = Edge[T]{Cursor: encodeCursor(pr.page.Order, key(&rows[i])), Node: node(&rows[i])}
 	}
-	return conn, nil
+	return conn
+}
+
+// connect reads one keyset page. fetch runs the query; key gives a row's
+// values of the order columns.
+func connect[R any, T any](ctx context.Context, order []db.Order, args PageArgs,
+	fetch func(context.Context, db.Page) ([]R, error), key func(*R) []any, node func(*R) T,
+) (*Connection[T], error) {
+	pr, err := readPageArgs(order, args)
+	if err != nil {
+		return nil, err
+	}
+	if pr.limit == 0 {
+		return &Connection[T]{Edges: []Edge[T]{}}, nil
+	}
+	rows, err := fetch(ctx, pr.page)
+	if err != nil {
+		return nil, errInternal(err)
+	}
+	return assemble(pr, rows, key, node), nil
 }
 
 // ConfigsConnection is GraphQL's keyset listing of configurations.

@@ -98,7 +98,10 @@ func (e *ImportError) Unwrap() error { return e.Err }
 
 // Import reads JSON lines as Export writes them and creates every call and
 // configuration in one transaction: all lines land or none. Organisations
-// are created when their uuid is new. Missing times default to now.
+// are created when their uuid is new. Missing times default to now. Each
+// configuration's CREATED change is recorded in the same transaction, at
+// the time of the import (a configuration keeps the created and modified of
+// its line; the change says when it came into this database).
 func (s *Service) Import(ctx context.Context, r io.Reader) (int, error) {
 	var lines []TransferLine
 	sc := bufio.NewScanner(r)
@@ -142,7 +145,7 @@ func (s *Service) Import(ctx context.Context, r io.Reader) (int, error) {
 				SendReminderBeforeExpiryDays: cf.SendReminderBeforeExpiryDays, Created: cf.Created, Modified: cf.Modified}
 		}
 	}
-	err := s.store.Import(ctx, rows)
+	err := s.store.Import(ctx, rows, db.Now(), Actor{}.changeMeta(ctx))
 	if err != nil {
 		if db.IsUniqueViolation(err) {
 			return 0, errInvalidField(NonFieldErrors, "A call or configuration with one of these uuids already exists.")

@@ -4,8 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"time"
 
 	"github.com/google/uuid"
+	"github.com/uptrace/bun"
 )
 
 // CallRow is a call with the viewer's access to it.
@@ -94,12 +96,44 @@ func (s *Store) InsertCall(ctx context.Context, c *Call) error {
 }
 
 // DeleteCall deletes a call by uuid, and with it (by the foreign keys) its
-// configuration and role grants; ok is false when there was none.
-func (s *Store) DeleteCall(ctx context.Context, id uuid.UUID) (bool, error) {
-	res, err := s.bdb.NewDelete().TableExpr("calls").Where("uuid = ?", id).Exec(ctx)
-	if err != nil {
-		return false, err
+// configuration and role grants; ok is false when there was none. The
+// configuration's DELETED change is recorded in the same transaction. On
+// PostgreSQL the call is locked first, so that no configuration can appear
+// on it meanwhile (its foreign-key check would wait), then its
+// configuration, which waits for a write in progress.
+func (s *Store) DeleteCall(ctx context.Context, id uuid.UUID, now time.Time, meta ChangeMeta) (bool, error) {
+	lockCall, lockCfg := "", ""
+	if s.postgres() {
+		lockCall, lockCfg = " FOR UPDATE", " FOR UPDATE"
 	}
-	n, err := res.RowsAffected()
-	return n > 0, err
+	deleted := false
+	err := s.bdb.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		var callID int64
+		err := tx.QueryRowContext(ctx, "SELECT id FROM calls WHERE uuid = ?"+lockCall, id).Scan(&callID)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		var cfgID int64
+		err = tx.QueryRowContext(ctx, "SELECT id FROM call_assignment_configurations WHERE call_id = ?"+lockCfg, callID).Scan(&cfgID)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+		case err != nil:
+			return err
+		default:
+			if _, err := deleteConfigTx(ctx, tx, cfgID, nil, now, meta); err != nil {
+				return err
+			}
+		}
+		res, err := tx.NewDelete().TableExpr("calls").Where("id = ?", callID).Exec(ctx)
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		deleted = n > 0
+		return err
+	})
+	return deleted, err
 }

@@ -125,13 +125,56 @@ func (s *Store) ConfigExists(ctx context.Context, id int64) (bool, error) {
 	return s.bdb.NewSelect().Table("call_assignment_configurations").Where("id = ?", id).Exists(ctx)
 }
 
-// InsertConfig stores a new configuration (its ID is set). A second one for
-// the same call, or a call deleted meanwhile, is the constraint's error
-// (IsUniqueViolation, IsForeignKeyViolation): the database decides, so
-// racing creates cannot both succeed.
-func (s *Store) InsertConfig(ctx context.Context, cfg *Configuration) error {
-	_, err := s.bdb.NewInsert().Model(cfg).Exec(ctx)
-	return err
+// InsertConfig stores a new configuration (its ID is set) and records its
+// CREATED change, atomically: one statement on PostgreSQL, a transaction on
+// SQLite. cfg.CallUUID names its call in the change. A second one for the
+// same call, or a call deleted meanwhile, is the constraint's error
+// (IsUniqueViolation, IsForeignKeyViolation), and records nothing: the
+// database decides, so racing creates cannot both succeed.
+func (s *Store) InsertConfig(ctx context.Context, cfg *Configuration, meta ChangeMeta) error {
+	if !s.postgres() {
+		return s.bdb.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+			if _, err := tx.NewInsert().Model(cfg).Exec(ctx); err != nil {
+				return err
+			}
+			return insertChanges(ctx, tx, newChangeRecord(meta, 0, ChangeCreated, cfg.Modified, cfg.UUID, cfg.CallUUID, nil, settingsOf(cfg)))
+		})
+	}
+	q := s.text()
+	q.sql(`WITH cfg AS (INSERT INTO call_assignment_configurations (uuid, call_id, auto_reassign_on_decline,
+  max_auto_reassign_attempts, assignment_expiration_days, send_reminder_before_expiry_days, created, modified, last_change_txn) VALUES (`)
+	q.arg(cfg.UUID).sql(", ").arg(cfg.CallID).sql(", ").arg(cfg.AutoReassignOnDecline).sql(", ").
+		arg(cfg.MaxAutoReassignAttempts).sql(", ").arg(cfg.AssignmentExpirationDays).sql(", ").
+		arg(cfg.SendReminderBeforeExpiryDays).sql(", ").arg(cfg.Created.UTC()).sql(", ").arg(cfg.Modified.UTC()).sql(", ", currentTxn)
+	q.sql(") RETURNING id, uuid, call_id, ", settingsExprs("call_assignment_configurations"), ", modified, last_change_txn)")
+	q.sql(", ch AS (INSERT INTO call_assignment_configuration_changes (", changeInsertColumns, ") SELECT ")
+	changeValues(q, meta, "cfg.last_change_txn", ChangeCreated, "cfg.modified", "cfg.uuid", callUUIDOf("cfg"), settingsExprs(""), settingsExprs("cfg"))
+	q.sql(" FROM cfg) SELECT id FROM cfg")
+	row, err := first(collectOnce(ctx, s, q, func(id *int64) []any { return []any{id} }))
+	if err != nil {
+		return err
+	}
+	if row == nil {
+		return sql.ErrNoRows
+	}
+	cfg.ID = *row
+	return nil
+}
+
+// callUUIDOf is the uuid of the call of the configuration aliased alias,
+// as a scalar subquery: a call that is not there makes the change's
+// NOT NULL column refuse the whole statement rather than drop the change.
+func callUUIDOf(alias string) string {
+	return "(SELECT c.uuid FROM calls AS c WHERE c.id = " + alias + ".call_id)"
+}
+
+// nextChangeTxn is the txn of a configuration's next change, from its row
+// aliased alias: the writing transaction's id, unless the configuration's
+// last change has a higher one. A waiting writer can be given its id before
+// the writer it waits for, and must still sort after it (see the
+// migration's last_change_txn).
+func nextChangeTxn(alias string) string {
+	return "GREATEST(" + currentTxn + ", " + alias + ".last_change_txn)"
 }
 
 // Assignment is one column set by an update.
@@ -143,6 +186,7 @@ type Assignment struct {
 // ConfigUpdate changes the columns Set of one configuration, found by ID or,
 // with Scope, by UUID among those the viewer may manage. Expect, when
 // given, makes the update conditional on modified still being that value.
+// Meta describes the change it records.
 type ConfigUpdate struct {
 	ID     int64
 	UUID   uuid.UUID
@@ -150,15 +194,17 @@ type ConfigUpdate struct {
 	Set    []Assignment
 	Now    time.Time
 	Expect *time.Time
+	Meta   ChangeMeta
 }
 
 // modified always moves forward, even within one microsecond or across a
-// clock step back, so it can serve as a version for preconditions. On
-// PostgreSQL the statement computes it from the stored value
-// (forwardModified); on SQLite, whose one writer serialises the
-// transaction that reads the stored value first, forward does.
-func forwardModified(q *sqlText, now time.Time) {
-	q.sql("GREATEST(").arg(now).sql(", cfg.modified + interval '1 microsecond')")
+// clock step back, so it can serve as a version for preconditions, and the
+// changes of one configuration have increasing times. On PostgreSQL the
+// statement computes it from the stored value (forwardModified); on
+// SQLite, whose one writer serialises the transaction that reads the
+// stored value first, forward does.
+func forwardModified(q *sqlText, now time.Time, alias string) {
+	q.sql("GREATEST(").arg(now).sql(", " + alias + ".modified + interval '1 microsecond')")
 }
 
 func forward(now, prev time.Time) time.Time {
@@ -168,89 +214,169 @@ func forward(now, prev time.Time) time.Time {
 	return now
 }
 
-// UpdateConfig applies u and returns the stored row, or nil when no row
-// matched (none with that id or uuid, the viewer may not manage it, or the
-// precondition failed). By UUID and Scope it is one statement on
-// PostgreSQL, checking the permission itself; on SQLite, whose RETURNING
-// cannot read a joined call, that form always returns nil and the caller
-// takes the path by ID.
+// UpdateConfig applies u, records its UPDATED change atomically with it,
+// and returns the stored row, or nil when no row matched (none with that
+// id or uuid, the viewer may not manage it, or the precondition failed),
+// in which case nothing is recorded. By UUID and Scope it is one statement
+// on PostgreSQL, checking the permission itself; on SQLite, whose
+// RETURNING cannot read a joined call, that form always returns nil and
+// the caller takes the path by ID. The row by ID carries the
+// configuration's columns only.
+//
+// On PostgreSQL both forms are one statement: it locks the row and reads
+// the values before (SELECT … FOR UPDATE, which waits for a concurrent
+// writer and then sees its values), updates it, and inserts the change.
 func (s *Store) UpdateConfig(ctx context.Context, u ConfigUpdate) (*ConfigRow, error) {
-	if u.Scope != nil {
-		if !s.postgres() {
-			return nil, nil
+	if s.postgres() {
+		if u.Scope != nil {
+			return first(collectOnce(ctx, s, updateStatement(s.text(), u), configDest))
 		}
-		return s.updateManagedConfig(ctx, u)
+		return first(collectOnce(ctx, s, updateStatement(s.text(), u), configOnlyDest))
 	}
-	row := &ConfigRow{}
-	cols := "id, uuid, call_id, auto_reassign_on_decline, max_auto_reassign_attempts, assignment_expiration_days, send_reminder_before_expiry_days, created, modified"
-	dest := []any{&row.ID, &row.UUID, &row.CallID, &row.AutoReassignOnDecline, &row.MaxAutoReassignAttempts,
-		&row.AssignmentExpirationDays, &row.SendReminderBeforeExpiryDays, &row.Created, &row.Modified}
-	write := func(ctx context.Context, idb bun.IDB, modified func(*sqlText)) error {
+	if u.Scope != nil {
+		return nil, nil
+	}
+	var row *ConfigRow
+	err := s.bdb.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		prev, err := configForChange(ctx, tx, u.ID)
+		if err != nil || prev == nil || (u.Expect != nil && !prev.Modified.Equal(*u.Expect)) {
+			return err
+		}
 		q := &sqlText{}
-		q.sql("UPDATE call_assignment_configurations AS cfg SET modified = ")
-		modified(q)
+		q.sql("UPDATE call_assignment_configurations AS cfg SET modified = ").arg(forward(u.Now, prev.Modified.UTC()))
 		for _, c := range u.Set {
 			q.sql(", ", string(bun.Ident(c.Column)), " = ").arg(c.Value)
 		}
-		q.sql(" WHERE cfg.id = ").arg(u.ID)
-		if u.Expect != nil {
-			q.sql(" AND cfg.modified = ").arg(u.Expect.UTC())
+		q.sql(" WHERE cfg.id = ").arg(u.ID).sql(" RETURNING ", configOnlyColumns)
+		row = &ConfigRow{}
+		if err := tx.QueryRowContext(ctx, q.String(), q.args...).Scan(configOnlyDest(row)...); err != nil {
+			return err
 		}
-		q.sql(" RETURNING ", cols)
-		return idb.QueryRowContext(ctx, q.String(), q.args...).Scan(dest...)
-	}
-	var err error
-	if s.postgres() {
-		err = write(ctx, s.bdb, func(q *sqlText) { forwardModified(q, u.Now) })
-	} else {
-		err = s.bdb.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-			var prev time.Time
-			if err := tx.NewSelect().Table("call_assignment_configurations").Column("modified").
-				Where("id = ?", u.ID).Scan(ctx, &prev); err != nil {
-				return err
-			}
-			return write(ctx, tx, func(q *sqlText) { q.arg(forward(u.Now, prev.UTC())) })
-		})
-	}
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil
-	}
+		return insertChanges(ctx, tx, newChangeRecord(u.Meta, 0, ChangeUpdated, row.Modified, row.UUID, prev.CallUUID,
+			settingsOf(&prev.Configuration), settingsOf(&row.Configuration)))
+	})
 	if err != nil {
 		return nil, err
 	}
 	return row, nil
 }
 
-func (s *Store) updateManagedConfig(ctx context.Context, u ConfigUpdate) (*ConfigRow, error) {
-	q := s.text()
-	q.sql("UPDATE call_assignment_configurations AS cfg SET modified = ")
-	forwardModified(q, u.Now)
-	for _, c := range u.Set {
-		q.sql(", ", string(bun.Ident(c.Column)), " = ").arg(c.Value)
+// configOnlyColumns are a configuration's own columns, unaliased, as
+// configOnlyDest scans them.
+const configOnlyColumns = "id, uuid, call_id, auto_reassign_on_decline, max_auto_reassign_attempts, assignment_expiration_days, send_reminder_before_expiry_days, created, modified"
+
+func configOnlyDest(r *ConfigRow) []any {
+	return []any{&r.ID, &r.UUID, &r.CallID, &r.AutoReassignOnDecline, &r.MaxAutoReassignAttempts,
+		&r.AssignmentExpirationDays, &r.SendReminderBeforeExpiryDays, &r.Created, &r.Modified}
+}
+
+// changedConfig is a configuration as a write in a transaction reads it
+// before changing it: with its call's uuid and its last change's txn.
+type changedConfig struct {
+	Configuration
+	lastTxn int64
+}
+
+// configForChange reads the configuration with this id in tx, or nil.
+func configForChange(ctx context.Context, tx bun.Tx, id int64) (*changedConfig, error) {
+	c := &changedConfig{}
+	err := tx.QueryRowContext(ctx, `SELECT cfg.id, cfg.uuid, cfg.call_id, `+settingsExprs("cfg")+`, cfg.created, cfg.modified, c.uuid, cfg.last_change_txn
+  FROM call_assignment_configurations AS cfg JOIN calls AS c ON c.id = cfg.call_id WHERE cfg.id = ?`, id).Scan(
+		&c.ID, &c.UUID, &c.CallID, &c.AutoReassignOnDecline, &c.MaxAutoReassignAttempts, &c.AssignmentExpirationDays,
+		&c.SendReminderBeforeExpiryDays, &c.Created, &c.Modified, &c.CallUUID, &c.lastTxn)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
 	}
-	q.sql(" FROM calls AS c WHERE c.id = cfg.call_id AND cfg.uuid = ").arg(u.UUID)
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// updateStatement is PostgreSQL's update of one configuration with its
+// change, one statement: prev locks the row and keeps the values before,
+// upd writes, ch records; data-modifying CTEs always run to completion.
+// By Scope it answers configColumns with the call and the access columns
+// of a manager, by ID configOnlyColumns.
+func updateStatement(q *sqlText, u ConfigUpdate) *sqlText {
+	q.sql("WITH prev AS (SELECT cfg.id, ", settingsExprs("cfg"), ", ", nextChangeTxn("cfg"), " AS txn FROM call_assignment_configurations AS cfg")
+	if u.Scope != nil {
+		q.sql(" JOIN calls AS c ON c.id = cfg.call_id WHERE cfg.uuid = ").arg(u.UUID).sql(" AND ")
+		manageable(q, *u.Scope)
+	} else {
+		q.sql(" WHERE cfg.id = ").arg(u.ID)
+	}
 	if u.Expect != nil {
 		q.sql(" AND cfg.modified = ").arg(u.Expect.UTC())
 	}
-	q.sql(" AND ")
-	manageable(q, *u.Scope)
-	q.sql(" RETURNING ", configColumns, ", TRUE, TRUE, FALSE")
-	return first(collectOnce(ctx, s, q, configDest))
+	q.sql(" FOR UPDATE OF cfg), upd AS (UPDATE call_assignment_configurations AS cfg SET last_change_txn = prev.txn, modified = ")
+	forwardModified(q, u.Now, "cfg")
+	for _, c := range u.Set {
+		q.sql(", ", string(bun.Ident(c.Column)), " = ").arg(c.Value)
+	}
+	q.sql(" FROM prev WHERE cfg.id = prev.id RETURNING cfg.id, cfg.uuid, cfg.call_id, ", settingsExprs("cfg"), ", cfg.created, cfg.modified)")
+	q.sql(", ch AS (INSERT INTO call_assignment_configuration_changes (", changeInsertColumns, ") SELECT ")
+	changeValues(q, u.Meta, "prev.txn", ChangeUpdated, "upd.modified", "upd.uuid", callUUIDOf("upd"), settingsExprs("prev"), settingsExprs("upd"))
+	q.sql(" FROM upd JOIN prev ON prev.id = upd.id)")
+	if u.Scope == nil {
+		return q.sql(" SELECT ", configOnlyColumns, " FROM upd")
+	}
+	return q.sql(` SELECT upd.id, upd.uuid, upd.call_id, `, settingsExprs("upd"), `, upd.created, upd.modified,
+  c.uuid, c.name, c.organisation_id, c.state, c.description, c.created, c.modified, TRUE, TRUE, FALSE
+  FROM upd JOIN calls AS c ON c.id = upd.call_id`)
 }
 
 // DeleteConfig deletes the configuration with this id, if modified still
-// equals expect when given; ok is false when nothing was deleted.
-func (s *Store) DeleteConfig(ctx context.Context, id int64, expect *time.Time) (bool, error) {
-	q := s.bdb.NewDelete().TableExpr("call_assignment_configurations").Where("id = ?", id)
-	if expect != nil {
-		q = q.Where("modified = ?", expect.UTC())
+// equals expect when given, and records its DELETED change atomically with
+// it (at: now, or just after the last change if the clock says earlier);
+// ok is false when nothing was deleted, and then nothing is recorded.
+func (s *Store) DeleteConfig(ctx context.Context, id int64, expect *time.Time, now time.Time, meta ChangeMeta) (bool, error) {
+	if s.postgres() {
+		q := s.text()
+		q.sql("WITH prev AS (SELECT cfg.id, cfg.uuid, cfg.call_id, ", settingsExprs("cfg"), ", ", nextChangeTxn("cfg"), " AS txn, ")
+		forwardModified(q, now, "cfg")
+		q.sql(" AS at FROM call_assignment_configurations AS cfg WHERE cfg.id = ").arg(id)
+		if expect != nil {
+			q.sql(" AND cfg.modified = ").arg(expect.UTC())
+		}
+		q.sql(" FOR UPDATE), del AS (DELETE FROM call_assignment_configurations AS cfg USING prev WHERE cfg.id = prev.id RETURNING cfg.id)")
+		q.sql(", ch AS (INSERT INTO call_assignment_configuration_changes (", changeInsertColumns, ") SELECT ")
+		changeValues(q, meta, "prev.txn", ChangeDeleted, "prev.at", "prev.uuid", callUUIDOf("prev"), settingsExprs("prev"), settingsExprs(""))
+		q.sql(" FROM del JOIN prev ON prev.id = del.id) SELECT count(*) FROM del")
+		n, err := first(collectOnce(ctx, s, q, func(n *int64) []any { return []any{n} }))
+		if err != nil || n == nil {
+			return false, err
+		}
+		return *n > 0, nil
 	}
-	res, err := q.Exec(ctx)
+	deleted := false
+	err := s.bdb.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		var err error
+		deleted, err = deleteConfigTx(ctx, tx, id, expect, now, meta)
+		return err
+	})
+	return deleted, err
+}
+
+// deleteConfigTx deletes the configuration with this id in tx and records
+// its change; on PostgreSQL the caller has locked the row.
+func deleteConfigTx(ctx context.Context, tx bun.Tx, id int64, expect *time.Time, now time.Time, meta ChangeMeta) (bool, error) {
+	prev, err := configForChange(ctx, tx, id)
+	if err != nil || prev == nil || (expect != nil && !prev.Modified.Equal(*expect)) {
+		return false, err
+	}
+	txn, err := txnOf(ctx, tx)
 	if err != nil {
 		return false, err
 	}
-	n, err := res.RowsAffected()
-	return n > 0, err
+	if IsPostgres(tx) {
+		txn = max(txn, prev.lastTxn)
+	}
+	if _, err := tx.NewDelete().TableExpr("call_assignment_configurations").Where("id = ?", prev.ID).Exec(ctx); err != nil {
+		return false, err
+	}
+	rec := newChangeRecord(meta, txn, ChangeDeleted, forward(now, prev.Modified.UTC()), prev.UUID, prev.CallUUID, settingsOf(&prev.Configuration), nil)
+	return true, insertChanges(ctx, tx, rec)
 }
 
 // FirstConfig returns the uuids of the oldest configuration and its call;

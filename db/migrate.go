@@ -117,14 +117,28 @@ func lockWithRetry(ctx context.Context, m *migrate.Migrator, stale bool) error {
 }
 
 // HasData reports whether the database holds anything a rollback would
-// destroy: an organisation, a call or a user. Without applied migrations
-// it holds none of their tables.
+// destroy: an organisation, a call, a user or a recorded change. Without
+// applied migrations it holds none of their tables.
 func HasData(ctx context.Context, bdb *bun.DB) (bool, error) {
-	if pending, err := Pending(ctx, bdb); err != nil || pending == len(mustMigrations(bdb)) {
+	st, err := Status(ctx, bdb)
+	if err != nil {
 		return false, err
 	}
-	for _, table := range []string{"organisations", "calls", "users"} {
-		exists, err := bdb.NewSelect().Table(table).Limit(1).Exists(ctx)
+	applied := map[string]bool{}
+	for _, m := range st {
+		applied[m.Name] = m.Applied
+	}
+	tables := []struct{ table, migration string }{
+		{"organisations", "20261126000001_init"},
+		{"calls", "20261126000001_init"},
+		{"users", "20261126000001_init"},
+		{"call_assignment_configuration_changes", "20261202000001_changes"},
+	}
+	for _, t := range tables {
+		if !applied[t.migration] {
+			continue
+		}
+		exists, err := bdb.NewSelect().Table(t.table).Limit(1).Exists(ctx)
 		if err != nil || exists {
 			return exists, err
 		}

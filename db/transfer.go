@@ -2,6 +2,7 @@ package db
 
 import (
 	"context"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/uptrace/bun"
@@ -57,17 +58,18 @@ type ImportRow = ExportRow
 // importBatch bounds the rows of one INSERT.
 const importBatch = 1000
 
-// Import creates every call and configuration of rows in one transaction:
-// all land or none. A uuid already taken is the constraint's error
-// (IsUniqueViolation).
-func (s *Store) Import(ctx context.Context, rows []ImportRow) error {
+// Import creates every call and configuration of rows in one transaction,
+// with one CREATED change per configuration (at: now; each its own uuid,
+// the rest from meta): all land or none. A uuid already taken is the
+// constraint's error (IsUniqueViolation).
+func (s *Store) Import(ctx context.Context, rows []ImportRow, now time.Time, meta ChangeMeta) error {
 	return s.bdb.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		orgIDs, err := importOrgs(ctx, tx, rows)
 		if err != nil {
 			return err
 		}
 		for start := 0; start < len(rows); start += importBatch {
-			if err := importCalls(ctx, tx, rows[start:min(start+importBatch, len(rows))], orgIDs); err != nil {
+			if err := importCalls(ctx, tx, rows[start:min(start+importBatch, len(rows))], orgIDs, now, meta); err != nil {
 				return err
 			}
 		}
@@ -106,7 +108,7 @@ func importOrgs(ctx context.Context, tx bun.Tx, rows []ImportRow) (map[uuid.UUID
 	return ids, nil
 }
 
-func importCalls(ctx context.Context, tx bun.Tx, rows []ImportRow, orgIDs map[uuid.UUID]int64) error {
+func importCalls(ctx context.Context, tx bun.Tx, rows []ImportRow, orgIDs map[uuid.UUID]int64, now time.Time, meta ChangeMeta) error {
 	calls := make([]Call, len(rows))
 	uuids := make([]uuid.UUID, len(rows))
 	for i, r := range rows {
@@ -126,17 +128,27 @@ func importCalls(ctx context.Context, tx bun.Tx, rows []ImportRow, orgIDs map[uu
 	for _, c := range stored {
 		callIDs[c.UUID] = c.ID
 	}
+	txn, err := txnOf(ctx, tx)
+	if err != nil {
+		return err
+	}
 	var cfgs []Configuration
+	var changes []*changeRecord
 	for _, r := range rows {
 		if c := r.Config; c != nil {
 			cfg := *c
 			cfg.CallID = callIDs[r.Call.UUID]
 			cfgs = append(cfgs, cfg)
+			m := meta
+			m.UUID = uuid.New()
+			changes = append(changes, newChangeRecord(m, txn, ChangeCreated, now, cfg.UUID, r.Call.UUID, nil, settingsOf(&cfg)))
 		}
 	}
 	if len(cfgs) == 0 {
 		return nil
 	}
-	_, err := tx.NewInsert().Model(&cfgs).Exec(ctx)
-	return err
+	if _, err := tx.NewInsert().Model(&cfgs).Exec(ctx); err != nil {
+		return err
+	}
+	return insertChanges(ctx, tx, changes...)
 }

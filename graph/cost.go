@@ -9,6 +9,8 @@ import (
 	"github.com/99designs/gqlgen/graphql/errcode"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/callcfg/callcfg/core"
 )
 
 // Codes of extensions.code of operations refused before execution.
@@ -27,13 +29,13 @@ const (
 // 2 points each are no longer a cheap way to run hundreds.
 const TotalCountCost = 1000
 
-// connectionTypes are the types whose totalCount runs a count. Connections
-// are fields of Query only (TestConnectionsAreRootFields keeps it so), so a
-// totalCount is never repeated per item of an enclosing list, and its cost
-// is added once per selection.
+// connectionTypes are the types whose totalCount runs a count. A
+// connection nested in the items of another (a configuration's history)
+// runs its count once per item, and countSelections prices it so.
 var connectionTypes = map[string]bool{
-	"CallAssignmentConfigurationConnection": true,
-	"CallConnection":                        true,
+	"CallAssignmentConfigurationConnection":       true,
+	"CallConnection":                              true,
+	"CallAssignmentConfigurationChangeConnection": true,
 }
 
 // complexityLimit refuses operations whose complexity exceeds max. It
@@ -77,9 +79,9 @@ func (c *complexityLimit) MutateOperationContext(ctx context.Context, oc *graphq
 		return err
 	}
 	cost := complexity.Calculate(ctx, c.es, op, oc.Variables)
-	if counts := countSelections(op); cost <= c.max {
-		// Counts are bounded by the parser's token limit, and cost by max
-		// here, so the sum cannot overflow.
+	if counts := countSelections(op, oc.Variables); cost <= c.max {
+		// Counts saturate at MaxInt32, and cost is at most max here, so
+		// the sum cannot overflow.
 		cost += counts * TotalCountCost
 	}
 	if cost > c.max {
@@ -151,26 +153,61 @@ func (l rootFieldLimit) MutateOperationContext(_ context.Context, oc *graphql.Op
 	return nil
 }
 
-// countSelections is how many counts op runs: the distinct response keys of
-// totalCount under each distinct root field of a connection type, which is
-// what execution resolves once fields of the same response key are merged.
-func countSelections(op *ast.OperationDefinition) int {
+// countSelections is how many counts op runs: the distinct response keys
+// of totalCount under each distinct field of a connection type, which is
+// what execution resolves once fields of the same response key are merged,
+// each counted as often as it runs: once at the root, once per item a page
+// may hold when nested in the items of a connection (its first or last,
+// else 20), and so on down.
+func countSelections(op *ast.OperationDefinition, vars map[string]any) int {
+	return countsIn(collect(op.SelectionSet), vars, 1)
+}
+
+func countsIn(fields map[string][]*ast.Field, vars map[string]any, times int) int {
 	n := 0
-	for _, fields := range collect(op.SelectionSet) {
-		if fields[0].Definition == nil || !connectionTypes[fields[0].Definition.Type.Name()] {
+	add := func(m int) { n = min(n+m, math.MaxInt32) }
+	for _, group := range fields {
+		f := group[0]
+		if f.Definition == nil {
 			continue
 		}
 		var sets []ast.SelectionSet
-		for _, f := range fields {
-			sets = append(sets, f.SelectionSet)
-		}
-		for _, sub := range collect(sets...) {
-			if sub[0].Name == "totalCount" {
-				n++
+		for _, g := range group {
+			if len(g.SelectionSet) > 0 {
+				sets = append(sets, g.SelectionSet)
 			}
 		}
+		if len(sets) == 0 {
+			continue
+		}
+		sub := collect(sets...)
+		inner := times
+		if connectionTypes[f.Definition.Type.Name()] {
+			for _, subs := range sub {
+				if subs[0].Name == "totalCount" {
+					add(times)
+				}
+			}
+			inner = min(times*pageItems(f, vars), math.MaxInt32)
+		}
+		add(countsIn(sub, vars, inner))
 	}
 	return n
+}
+
+// pageItems is how many items a connection field may hold, as
+// pageComplexity reads its arguments.
+func pageItems(f *ast.Field, vars map[string]any) int {
+	args := f.ArgumentMap(vars)
+	n := 0
+	if p := intArg(args["first"]); p != nil {
+		n = *p
+	} else if p := intArg(args["last"]); p != nil {
+		n = *p
+	} else {
+		return core.DefaultPageSize
+	}
+	return max(1, min(n, core.MaxPageSize+1))
 }
 
 // collect groups the fields of selection sets by response key (alias or

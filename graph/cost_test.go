@@ -135,20 +135,6 @@ func TestRootFieldLimitConfigured(t *testing.T) {
 	}, func(c *server.Config) { c.GraphQLLimits.RootFields = 3 })
 }
 
-// TotalCountCost is added once per totalCount because connections are root
-// fields only, never repeated per item of an enclosing list; a connection
-// anywhere else would need its count priced per item.
-func TestConnectionsAreRootFields(t *testing.T) {
-	schema := graph.NewExecutableSchema(graph.Config{}).Schema()
-	for _, typ := range schema.Types {
-		for _, f := range typ.Fields {
-			if strings.HasSuffix(f.Type.Name(), "Connection") && typ.Name != "Query" {
-				t.Errorf("%s.%s returns %s: price its totalCount per item (graph/cost.go)", typ.Name, f.Name, f.Type.Name())
-			}
-		}
-	}
-}
-
 // fragmentLadder is a document whose fragments each spread the next one
 // twice: n levels of text, 2^n fields once expanded.
 func fragmentLadder(n int, leaf string) string {

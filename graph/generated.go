@@ -33,6 +33,8 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 type ResolverRoot interface {
 	Call() CallResolver
 	CallAssignmentConfiguration() CallAssignmentConfigurationResolver
+	CallAssignmentConfigurationChange() CallAssignmentConfigurationChangeResolver
+	CallAssignmentConfigurationChangeConnection() CallAssignmentConfigurationChangeConnectionResolver
 	CallAssignmentConfigurationConnection() CallAssignmentConfigurationConnectionResolver
 	CallConnection() CallConnectionResolver
 	DeleteCallAssignmentConfigurationPayload() DeleteCallAssignmentConfigurationPayloadResolver
@@ -45,18 +47,26 @@ type DirectiveRoot struct {
 }
 
 type ComplexityRoot struct {
+	AssignmentSettings struct {
+		AssignmentExpirationDays     func(childComplexity int) int
+		AutoReassignOnDecline        func(childComplexity int) int
+		MaxAutoReassignAttempts      func(childComplexity int) int
+		SendReminderBeforeExpiryDays func(childComplexity int) int
+	}
+
 	Call struct {
-		AssignmentConfiguration     func(childComplexity int) int
-		Created                     func(childComplexity int) int
-		Description                 func(childComplexity int) int
-		EffectiveAssignmentSettings func(childComplexity int) int
-		ID                          func(childComplexity int) int
-		Modified                    func(childComplexity int) int
-		Name                        func(childComplexity int) int
-		State                       func(childComplexity int) int
-		URL                         func(childComplexity int) int
-		UUID                        func(childComplexity int) int
-		ViewerCanManage             func(childComplexity int) int
+		AssignmentConfiguration        func(childComplexity int) int
+		AssignmentConfigurationHistory func(childComplexity int, first *int, after *string, last *int, before *string) int
+		Created                        func(childComplexity int) int
+		Description                    func(childComplexity int) int
+		EffectiveAssignmentSettings    func(childComplexity int) int
+		ID                             func(childComplexity int) int
+		Modified                       func(childComplexity int) int
+		Name                           func(childComplexity int) int
+		State                          func(childComplexity int) int
+		URL                            func(childComplexity int) int
+		UUID                           func(childComplexity int) int
+		ViewerCanManage                func(childComplexity int) int
 	}
 
 	CallAssignmentConfiguration struct {
@@ -64,12 +74,42 @@ type ComplexityRoot struct {
 		AutoReassignOnDecline        func(childComplexity int) int
 		Call                         func(childComplexity int) int
 		Created                      func(childComplexity int) int
+		History                      func(childComplexity int, first *int, after *string, last *int, before *string) int
 		ID                           func(childComplexity int) int
 		MaxAutoReassignAttempts      func(childComplexity int) int
 		Modified                     func(childComplexity int) int
 		SendReminderBeforeExpiryDays func(childComplexity int) int
 		UUID                         func(childComplexity int) int
 		ViewerCanManage              func(childComplexity int) int
+	}
+
+	CallAssignmentConfigurationChange struct {
+		Actor             func(childComplexity int) int
+		After             func(childComplexity int) int
+		At                func(childComplexity int) int
+		Before            func(childComplexity int) int
+		Call              func(childComplexity int) int
+		CallUUID          func(childComplexity int) int
+		ChangedFields     func(childComplexity int) int
+		ConfigurationUUID func(childComplexity int) int
+		Cursor            func(childComplexity int) int
+		ID                func(childComplexity int) int
+		Kind              func(childComplexity int) int
+		RequestID         func(childComplexity int) int
+		UUID              func(childComplexity int) int
+		Via               func(childComplexity int) int
+	}
+
+	CallAssignmentConfigurationChangeConnection struct {
+		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	CallAssignmentConfigurationChangeEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
 	}
 
 	CallAssignmentConfigurationConnection struct {
@@ -94,6 +134,11 @@ type ComplexityRoot struct {
 	CallEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	ChangeActor struct {
+		UUID     func(childComplexity int) int
+		Username func(childComplexity int) int
 	}
 
 	CreateCallAssignmentConfigurationPayload struct {
@@ -131,12 +176,13 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		Call                         func(childComplexity int, uuid uuid.UUID) int
-		CallAssignmentConfiguration  func(childComplexity int, uuid uuid.UUID) int
-		CallAssignmentConfigurations func(childComplexity int, first *int, after *string, last *int, before *string, filter *model.CallAssignmentConfigurationFilter, orderBy []*model.CallAssignmentConfigurationOrder) int
-		Calls                        func(childComplexity int, first *int, after *string, last *int, before *string, filter *model.CallFilter, orderBy []*model.CallOrder) int
-		Me                           func(childComplexity int) int
-		Node                         func(childComplexity int, id string) int
+		Call                               func(childComplexity int, uuid uuid.UUID) int
+		CallAssignmentConfiguration        func(childComplexity int, uuid uuid.UUID) int
+		CallAssignmentConfigurationChanges func(childComplexity int, first *int, after *string, last *int, before *string, filter *model.CallAssignmentConfigurationChangeFilter) int
+		CallAssignmentConfigurations       func(childComplexity int, first *int, after *string, last *int, before *string, filter *model.CallAssignmentConfigurationFilter, orderBy []*model.CallAssignmentConfigurationOrder) int
+		Calls                              func(childComplexity int, first *int, after *string, last *int, before *string, filter *model.CallFilter, orderBy []*model.CallOrder) int
+		Me                                 func(childComplexity int) int
+		Node                               func(childComplexity int, id string) int
 	}
 
 	SetCallAssignmentConfigurationForCallPayload struct {
@@ -172,11 +218,29 @@ type CallResolver interface {
 
 	AssignmentConfiguration(ctx context.Context, obj *core.Call) (*core.Config, error)
 	EffectiveAssignmentSettings(ctx context.Context, obj *core.Call) (*core.EffectiveSettings, error)
+
+	AssignmentConfigurationHistory(ctx context.Context, obj *core.Call, first *int, after *string, last *int, before *string) (*model.CallAssignmentConfigurationChangeConnection, error)
 }
 type CallAssignmentConfigurationResolver interface {
 	ID(ctx context.Context, obj *core.Config) (string, error)
 
 	Call(ctx context.Context, obj *core.Config) (*core.Call, error)
+
+	History(ctx context.Context, obj *core.Config, first *int, after *string, last *int, before *string) (*model.CallAssignmentConfigurationChangeConnection, error)
+}
+type CallAssignmentConfigurationChangeResolver interface {
+	ID(ctx context.Context, obj *core.Change) (string, error)
+
+	Kind(ctx context.Context, obj *core.Change) (model.ChangeKind, error)
+
+	Call(ctx context.Context, obj *core.Change) (*core.Call, error)
+
+	Via(ctx context.Context, obj *core.Change) (model.ChangeSource, error)
+
+	ChangedFields(ctx context.Context, obj *core.Change) ([]string, error)
+}
+type CallAssignmentConfigurationChangeConnectionResolver interface {
+	TotalCount(ctx context.Context, obj *model.CallAssignmentConfigurationChangeConnection) (int, error)
 }
 type CallAssignmentConfigurationConnectionResolver interface {
 	TotalCount(ctx context.Context, obj *model.CallAssignmentConfigurationConnection) (int, error)
@@ -200,6 +264,7 @@ type QueryResolver interface {
 	Call(ctx context.Context, uuid uuid.UUID) (*core.Call, error)
 	Calls(ctx context.Context, first *int, after *string, last *int, before *string, filter *model.CallFilter, orderBy []*model.CallOrder) (*model.CallConnection, error)
 	Me(ctx context.Context) (*core.User, error)
+	CallAssignmentConfigurationChanges(ctx context.Context, first *int, after *string, last *int, before *string, filter *model.CallAssignmentConfigurationChangeFilter) (*model.CallAssignmentConfigurationChangeConnection, error)
 }
 type UserResolver interface {
 	ID(ctx context.Context, obj *core.User) (string, error)
@@ -223,12 +288,48 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 	_ = ec
 	switch typeName + "." + field {
 
+	case "AssignmentSettings.assignmentExpirationDays":
+		if e.ComplexityRoot.AssignmentSettings.AssignmentExpirationDays == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AssignmentSettings.AssignmentExpirationDays(childComplexity), true
+	case "AssignmentSettings.autoReassignOnDecline":
+		if e.ComplexityRoot.AssignmentSettings.AutoReassignOnDecline == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AssignmentSettings.AutoReassignOnDecline(childComplexity), true
+	case "AssignmentSettings.maxAutoReassignAttempts":
+		if e.ComplexityRoot.AssignmentSettings.MaxAutoReassignAttempts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AssignmentSettings.MaxAutoReassignAttempts(childComplexity), true
+	case "AssignmentSettings.sendReminderBeforeExpiryDays":
+		if e.ComplexityRoot.AssignmentSettings.SendReminderBeforeExpiryDays == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AssignmentSettings.SendReminderBeforeExpiryDays(childComplexity), true
+
 	case "Call.assignmentConfiguration":
 		if e.ComplexityRoot.Call.AssignmentConfiguration == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Call.AssignmentConfiguration(childComplexity), true
+	case "Call.assignmentConfigurationHistory":
+		if e.ComplexityRoot.Call.AssignmentConfigurationHistory == nil {
+			break
+		}
+
+		args, err := ec.field_Call_assignmentConfigurationHistory_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Call.AssignmentConfigurationHistory(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
 	case "Call.created":
 		if e.ComplexityRoot.Call.Created == nil {
 			break
@@ -314,6 +415,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CallAssignmentConfiguration.Created(childComplexity), true
+	case "CallAssignmentConfiguration.history":
+		if e.ComplexityRoot.CallAssignmentConfiguration.History == nil {
+			break
+		}
+
+		args, err := ec.field_CallAssignmentConfiguration_history_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.CallAssignmentConfiguration.History(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
 	case "CallAssignmentConfiguration.id":
 		if e.ComplexityRoot.CallAssignmentConfiguration.ID == nil {
 			break
@@ -350,6 +462,129 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CallAssignmentConfiguration.ViewerCanManage(childComplexity), true
+
+	case "CallAssignmentConfigurationChange.actor":
+		if e.ComplexityRoot.CallAssignmentConfigurationChange.Actor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CallAssignmentConfigurationChange.Actor(childComplexity), true
+	case "CallAssignmentConfigurationChange.after":
+		if e.ComplexityRoot.CallAssignmentConfigurationChange.After == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CallAssignmentConfigurationChange.After(childComplexity), true
+	case "CallAssignmentConfigurationChange.at":
+		if e.ComplexityRoot.CallAssignmentConfigurationChange.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CallAssignmentConfigurationChange.At(childComplexity), true
+	case "CallAssignmentConfigurationChange.before":
+		if e.ComplexityRoot.CallAssignmentConfigurationChange.Before == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CallAssignmentConfigurationChange.Before(childComplexity), true
+	case "CallAssignmentConfigurationChange.call":
+		if e.ComplexityRoot.CallAssignmentConfigurationChange.Call == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CallAssignmentConfigurationChange.Call(childComplexity), true
+	case "CallAssignmentConfigurationChange.callUuid":
+		if e.ComplexityRoot.CallAssignmentConfigurationChange.CallUUID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CallAssignmentConfigurationChange.CallUUID(childComplexity), true
+	case "CallAssignmentConfigurationChange.changedFields":
+		if e.ComplexityRoot.CallAssignmentConfigurationChange.ChangedFields == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CallAssignmentConfigurationChange.ChangedFields(childComplexity), true
+	case "CallAssignmentConfigurationChange.configurationUuid":
+		if e.ComplexityRoot.CallAssignmentConfigurationChange.ConfigurationUUID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CallAssignmentConfigurationChange.ConfigurationUUID(childComplexity), true
+	case "CallAssignmentConfigurationChange.cursor":
+		if e.ComplexityRoot.CallAssignmentConfigurationChange.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CallAssignmentConfigurationChange.Cursor(childComplexity), true
+	case "CallAssignmentConfigurationChange.id":
+		if e.ComplexityRoot.CallAssignmentConfigurationChange.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CallAssignmentConfigurationChange.ID(childComplexity), true
+	case "CallAssignmentConfigurationChange.kind":
+		if e.ComplexityRoot.CallAssignmentConfigurationChange.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CallAssignmentConfigurationChange.Kind(childComplexity), true
+	case "CallAssignmentConfigurationChange.requestId":
+		if e.ComplexityRoot.CallAssignmentConfigurationChange.RequestID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CallAssignmentConfigurationChange.RequestID(childComplexity), true
+	case "CallAssignmentConfigurationChange.uuid":
+		if e.ComplexityRoot.CallAssignmentConfigurationChange.UUID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CallAssignmentConfigurationChange.UUID(childComplexity), true
+	case "CallAssignmentConfigurationChange.via":
+		if e.ComplexityRoot.CallAssignmentConfigurationChange.Via == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CallAssignmentConfigurationChange.Via(childComplexity), true
+
+	case "CallAssignmentConfigurationChangeConnection.edges":
+		if e.ComplexityRoot.CallAssignmentConfigurationChangeConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CallAssignmentConfigurationChangeConnection.Edges(childComplexity), true
+	case "CallAssignmentConfigurationChangeConnection.nodes":
+		if e.ComplexityRoot.CallAssignmentConfigurationChangeConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CallAssignmentConfigurationChangeConnection.Nodes(childComplexity), true
+	case "CallAssignmentConfigurationChangeConnection.pageInfo":
+		if e.ComplexityRoot.CallAssignmentConfigurationChangeConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CallAssignmentConfigurationChangeConnection.PageInfo(childComplexity), true
+	case "CallAssignmentConfigurationChangeConnection.totalCount":
+		if e.ComplexityRoot.CallAssignmentConfigurationChangeConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CallAssignmentConfigurationChangeConnection.TotalCount(childComplexity), true
+
+	case "CallAssignmentConfigurationChangeEdge.cursor":
+		if e.ComplexityRoot.CallAssignmentConfigurationChangeEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CallAssignmentConfigurationChangeEdge.Cursor(childComplexity), true
+	case "CallAssignmentConfigurationChangeEdge.node":
+		if e.ComplexityRoot.CallAssignmentConfigurationChangeEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CallAssignmentConfigurationChangeEdge.Node(childComplexity), true
 
 	case "CallAssignmentConfigurationConnection.edges":
 		if e.ComplexityRoot.CallAssignmentConfigurationConnection.Edges == nil {
@@ -426,6 +661,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CallEdge.Node(childComplexity), true
+
+	case "ChangeActor.uuid":
+		if e.ComplexityRoot.ChangeActor.UUID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChangeActor.UUID(childComplexity), true
+	case "ChangeActor.username":
+		if e.ComplexityRoot.ChangeActor.Username == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChangeActor.Username(childComplexity), true
 
 	case "CreateCallAssignmentConfigurationPayload.callAssignmentConfiguration":
 		if e.ComplexityRoot.CreateCallAssignmentConfigurationPayload.CallAssignmentConfiguration == nil {
@@ -588,6 +836,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.CallAssignmentConfiguration(childComplexity, args["uuid"].(uuid.UUID)), true
+	case "Query.callAssignmentConfigurationChanges":
+		if e.ComplexityRoot.Query.CallAssignmentConfigurationChanges == nil {
+			break
+		}
+
+		args, err := ec.field_Query_callAssignmentConfigurationChanges_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.CallAssignmentConfigurationChanges(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["filter"].(*model.CallAssignmentConfigurationChangeFilter)), true
 	case "Query.callAssignmentConfigurations":
 		if e.ComplexityRoot.Query.CallAssignmentConfigurations == nil {
 			break
@@ -707,6 +966,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	ec := newExecutionContext(opCtx, e, make(chan graphql.DeferredResult))
 	inputUnmarshalers := func() *graphql.InputUnmarshalerIndex {
 		return graphql.NewInputUnmarshalerIndex(
+			graphql.NewInputUnmarshaler("CallAssignmentConfigurationChangeFilter", ec.unmarshalInputCallAssignmentConfigurationChangeFilter),
 			graphql.NewInputUnmarshaler("CallAssignmentConfigurationFilter", ec.unmarshalInputCallAssignmentConfigurationFilter),
 			graphql.NewInputUnmarshaler("CallAssignmentConfigurationOrder", ec.unmarshalInputCallAssignmentConfigurationOrder),
 			graphql.NewInputUnmarshaler("CallFilter", ec.unmarshalInputCallFilter),
@@ -874,6 +1134,13 @@ type CallAssignmentConfiguration implements Node {
   modified: DateTime!
   "Whether the viewer may update or delete this configuration (hide the edit button otherwise)."
   viewerCanManage: Boolean!
+  """
+  Every change of this configuration, oldest first (` + "`" + `last: 10` + "`" + ` is the
+  latest ten): a part of ` + "`" + `callAssignmentConfigurationChanges` + "`" + `, with the same
+  cursors. Under a page of configurations, the histories of the whole page
+  are read in one statement.
+  """
+  history(first: Int, after: String, last: Int, before: String): CallAssignmentConfigurationChangeConnection!
 }
 
 "A call for proposals."
@@ -893,6 +1160,11 @@ type Call implements Node {
   effectiveAssignmentSettings: EffectiveAssignmentSettings!
   "Whether the viewer may create, change or delete this call's configuration."
   viewerCanManage: Boolean!
+  """
+  Every change of every configuration this call has had (deleted ones
+  included), oldest first, with the feed's cursors.
+  """
+  assignmentConfigurationHistory(first: Int, after: String, last: Int, before: String): CallAssignmentConfigurationChangeConnection!
 }
 
 "The assignment settings in force for a call."
@@ -919,6 +1191,92 @@ type User implements Node {
   isStaff: Boolean!
   "Support see everything and change nothing."
   isSupport: Boolean!
+}
+
+"What happened to a configuration."
+enum ChangeKind {
+  CREATED
+  UPDATED
+  DELETED
+}
+
+"Where a change was made: a face of this service, or the admin CLI."
+enum ChangeSource {
+  REST
+  GRAPHQL
+  CLI
+}
+
+"The four settings of a configuration, before or after a change."
+type AssignmentSettings {
+  autoReassignOnDecline: Boolean!
+  maxAutoReassignAttempts: Int!
+  assignmentExpirationDays: Int!
+  sendReminderBeforeExpiryDays: Int!
+}
+
+"Who made a change, as they were named then."
+type ChangeActor {
+  uuid: UUID!
+  username: String!
+}
+
+"""
+One create, update or delete of a configuration, through either API or the
+admin CLI. It is recorded in the same transaction as the write, so it exists
+if and only if the write happened, and it is never changed afterwards.
+"""
+type CallAssignmentConfigurationChange implements Node {
+  id: ID!
+  uuid: UUID!
+  kind: ChangeKind!
+  "When the write happened: the configuration's new ` + "`" + `modified` + "`" + ` on CREATED and UPDATED."
+  at: DateTime!
+  configurationUuid: UUID!
+  callUuid: UUID!
+  "The call, as it is now; null once the call is deleted."
+  call: Call
+  "Who made the change; null for the admin CLI."
+  actor: ChangeActor
+  via: ChangeSource!
+  "The request's id, as the response's ` + "`" + `X-Request-Id` + "`" + ` said; null for the admin CLI."
+  requestId: String
+  "The settings before; null on CREATED."
+  before: AssignmentSettings
+  "The settings after; null on DELETED."
+  after: AssignmentSettings
+  """
+  The settings whose value changed, by their GraphQL names: all four on
+  CREATED and DELETED, none for an update that changed no value.
+  """
+  changedFields: [String!]!
+  "This change's cursor in the feed (and in any history): pass it as ` + "`" + `after` + "`" + ` to resume after it."
+  cursor: String!
+}
+
+type CallAssignmentConfigurationChangeEdge {
+  cursor: String!
+  node: CallAssignmentConfigurationChange!
+}
+
+type CallAssignmentConfigurationChangeConnection {
+  edges: [CallAssignmentConfigurationChangeEdge!]!
+  nodes: [CallAssignmentConfigurationChange!]!
+  pageInfo: PageInfo!
+  "How many changes the viewer may see here under the filter; counted only when asked for."
+  totalCount: Int!
+}
+
+"Narrows the change feed; omitted fields do not filter."
+input CallAssignmentConfigurationChangeFilter {
+  callUuid: UUID
+  configurationUuid: UUID
+  "Each kind at most once; omitted or empty: every kind."
+  kinds: [ChangeKind!]
+  "Changes at or after this time."
+  since: DateTime
+  "Changes before this time (not at it)."
+  until: DateTime
 }
 
 "Relay page information."
@@ -1025,6 +1383,21 @@ type Query {
   ): CallConnection!
   "The authenticated user."
   me: User!
+  """
+  The change feed: every change of a configuration the viewer may see,
+  oldest first (` + "`" + `last: 10` + "`" + ` is the latest ten). Whoever may see a call sees
+  its changes; staff and support see all, those of deleted calls too.
+  ` + "`" + `first` + "`" + `/` + "`" + `last` + "`" + ` are at most 300; without either, 20. A change appears once
+  it is final: a write still in progress never shows up later in a part of
+  the feed already read, so resuming ` + "`" + `after` + "`" + ` a cursor never skips a change.
+  """
+  callAssignmentConfigurationChanges(
+    first: Int
+    after: String
+    last: Int
+    before: String
+    filter: CallAssignmentConfigurationChangeFilter
+  ): CallAssignmentConfigurationChangeConnection!
 }
 
 """
@@ -1132,6 +1505,20 @@ var parsedSchema = gqlparser.MustLoadSchema(sources...)
 // Each function is generated once per unique object type, deduplicating the
 // switch statements that were previously inlined in every fieldContext_* function.
 
+func (ec *executionContext) childFields_AssignmentSettings(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "autoReassignOnDecline":
+		return ec.fieldContext_AssignmentSettings_autoReassignOnDecline(ctx, field)
+	case "maxAutoReassignAttempts":
+		return ec.fieldContext_AssignmentSettings_maxAutoReassignAttempts(ctx, field)
+	case "assignmentExpirationDays":
+		return ec.fieldContext_AssignmentSettings_assignmentExpirationDays(ctx, field)
+	case "sendReminderBeforeExpiryDays":
+		return ec.fieldContext_AssignmentSettings_sendReminderBeforeExpiryDays(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AssignmentSettings", field.Name)
+}
+
 func (ec *executionContext) childFields_Call(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -1156,6 +1543,8 @@ func (ec *executionContext) childFields_Call(ctx context.Context, field graphql.
 		return ec.fieldContext_Call_effectiveAssignmentSettings(ctx, field)
 	case "viewerCanManage":
 		return ec.fieldContext_Call_viewerCanManage(ctx, field)
+	case "assignmentConfigurationHistory":
+		return ec.fieldContext_Call_assignmentConfigurationHistory(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Call", field.Name)
 }
@@ -1182,8 +1571,68 @@ func (ec *executionContext) childFields_CallAssignmentConfiguration(ctx context.
 		return ec.fieldContext_CallAssignmentConfiguration_modified(ctx, field)
 	case "viewerCanManage":
 		return ec.fieldContext_CallAssignmentConfiguration_viewerCanManage(ctx, field)
+	case "history":
+		return ec.fieldContext_CallAssignmentConfiguration_history(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CallAssignmentConfiguration", field.Name)
+}
+
+func (ec *executionContext) childFields_CallAssignmentConfigurationChange(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_CallAssignmentConfigurationChange_id(ctx, field)
+	case "uuid":
+		return ec.fieldContext_CallAssignmentConfigurationChange_uuid(ctx, field)
+	case "kind":
+		return ec.fieldContext_CallAssignmentConfigurationChange_kind(ctx, field)
+	case "at":
+		return ec.fieldContext_CallAssignmentConfigurationChange_at(ctx, field)
+	case "configurationUuid":
+		return ec.fieldContext_CallAssignmentConfigurationChange_configurationUuid(ctx, field)
+	case "callUuid":
+		return ec.fieldContext_CallAssignmentConfigurationChange_callUuid(ctx, field)
+	case "call":
+		return ec.fieldContext_CallAssignmentConfigurationChange_call(ctx, field)
+	case "actor":
+		return ec.fieldContext_CallAssignmentConfigurationChange_actor(ctx, field)
+	case "via":
+		return ec.fieldContext_CallAssignmentConfigurationChange_via(ctx, field)
+	case "requestId":
+		return ec.fieldContext_CallAssignmentConfigurationChange_requestId(ctx, field)
+	case "before":
+		return ec.fieldContext_CallAssignmentConfigurationChange_before(ctx, field)
+	case "after":
+		return ec.fieldContext_CallAssignmentConfigurationChange_after(ctx, field)
+	case "changedFields":
+		return ec.fieldContext_CallAssignmentConfigurationChange_changedFields(ctx, field)
+	case "cursor":
+		return ec.fieldContext_CallAssignmentConfigurationChange_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CallAssignmentConfigurationChange", field.Name)
+}
+
+func (ec *executionContext) childFields_CallAssignmentConfigurationChangeConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_CallAssignmentConfigurationChangeConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_CallAssignmentConfigurationChangeConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_CallAssignmentConfigurationChangeConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_CallAssignmentConfigurationChangeConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CallAssignmentConfigurationChangeConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_CallAssignmentConfigurationChangeEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_CallAssignmentConfigurationChangeEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_CallAssignmentConfigurationChangeEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CallAssignmentConfigurationChangeEdge", field.Name)
 }
 
 func (ec *executionContext) childFields_CallAssignmentConfigurationConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -1232,6 +1681,16 @@ func (ec *executionContext) childFields_CallEdge(ctx context.Context, field grap
 		return ec.fieldContext_CallEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CallEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_ChangeActor(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "uuid":
+		return ec.fieldContext_ChangeActor_uuid(ctx, field)
+	case "username":
+		return ec.fieldContext_ChangeActor_username(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ChangeActor", field.Name)
 }
 
 func (ec *executionContext) childFields_CreateCallAssignmentConfigurationPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -1444,6 +1903,82 @@ func (ec *executionContext) childFields___Type(ctx context.Context, field graphq
 
 // region    ***************************** args.gotpl *****************************
 
+func (ec *executionContext) field_CallAssignmentConfiguration_history_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg3
+	return args, nil
+}
+
+func (ec *executionContext) field_Call_assignmentConfigurationHistory_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg3
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_createCallAssignmentConfiguration_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -1511,6 +2046,52 @@ func (ec *executionContext) field_Query___type_args(ctx context.Context, rawArgs
 		return nil, err
 	}
 	args["name"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_callAssignmentConfigurationChanges_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*model.CallAssignmentConfigurationChangeFilter, error) {
+			return ec.unmarshalOCallAssignmentConfigurationChangeFilter2ᚖgithubᚗcomᚋcallcfgᚋcallcfgᚋgraphᚋmodelᚐCallAssignmentConfigurationChangeFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg4
 	return args, nil
 }
 
@@ -1737,6 +2318,98 @@ func (ec *executionContext) field___Type_inputFields_args(ctx context.Context, r
 // endregion ***************************** args.gotpl *****************************
 
 // region    **************************** field.gotpl *****************************
+
+func (ec *executionContext) _AssignmentSettings_autoReassignOnDecline(ctx context.Context, field graphql.CollectedField, obj *core.Settings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AssignmentSettings_autoReassignOnDecline(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AutoReassignOnDecline, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AssignmentSettings_autoReassignOnDecline(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AssignmentSettings", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _AssignmentSettings_maxAutoReassignAttempts(ctx context.Context, field graphql.CollectedField, obj *core.Settings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AssignmentSettings_maxAutoReassignAttempts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MaxAutoReassignAttempts, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AssignmentSettings_maxAutoReassignAttempts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AssignmentSettings", field, false, false, "Int")
+}
+
+func (ec *executionContext) _AssignmentSettings_assignmentExpirationDays(ctx context.Context, field graphql.CollectedField, obj *core.Settings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AssignmentSettings_assignmentExpirationDays(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AssignmentExpirationDays, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AssignmentSettings_assignmentExpirationDays(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AssignmentSettings", field, false, false, "Int")
+}
+
+func (ec *executionContext) _AssignmentSettings_sendReminderBeforeExpiryDays(ctx context.Context, field graphql.CollectedField, obj *core.Settings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AssignmentSettings_sendReminderBeforeExpiryDays(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SendReminderBeforeExpiryDays, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AssignmentSettings_sendReminderBeforeExpiryDays(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AssignmentSettings", field, false, false, "Int")
+}
 
 func (ec *executionContext) _Call_id(ctx context.Context, field graphql.CollectedField, obj *core.Call) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
@@ -2009,6 +2682,50 @@ func (ec *executionContext) fieldContext_Call_viewerCanManage(_ context.Context,
 	return graphql.NewScalarFieldContext("Call", field, false, false, "Boolean")
 }
 
+func (ec *executionContext) _Call_assignmentConfigurationHistory(ctx context.Context, field graphql.CollectedField, obj *core.Call) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Call_assignmentConfigurationHistory(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Call().AssignmentConfigurationHistory(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CallAssignmentConfigurationChangeConnection) graphql.Marshaler {
+			return ec.marshalNCallAssignmentConfigurationChangeConnection2ᚖgithubᚗcomᚋcallcfgᚋcallcfgᚋgraphᚋmodelᚐCallAssignmentConfigurationChangeConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Call_assignmentConfigurationHistory(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Call",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CallAssignmentConfigurationChangeConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Call_assignmentConfigurationHistory_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _CallAssignmentConfiguration_id(ctx context.Context, field graphql.CollectedField, obj *core.Config) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -2246,6 +2963,582 @@ func (ec *executionContext) _CallAssignmentConfiguration_viewerCanManage(ctx con
 }
 func (ec *executionContext) fieldContext_CallAssignmentConfiguration_viewerCanManage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CallAssignmentConfiguration", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _CallAssignmentConfiguration_history(ctx context.Context, field graphql.CollectedField, obj *core.Config) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CallAssignmentConfiguration_history(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.CallAssignmentConfiguration().History(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CallAssignmentConfigurationChangeConnection) graphql.Marshaler {
+			return ec.marshalNCallAssignmentConfigurationChangeConnection2ᚖgithubᚗcomᚋcallcfgᚋcallcfgᚋgraphᚋmodelᚐCallAssignmentConfigurationChangeConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CallAssignmentConfiguration_history(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CallAssignmentConfiguration",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CallAssignmentConfigurationChangeConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_CallAssignmentConfiguration_history_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CallAssignmentConfigurationChange_id(ctx context.Context, field graphql.CollectedField, obj *core.Change) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CallAssignmentConfigurationChange_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.CallAssignmentConfigurationChange().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CallAssignmentConfigurationChange_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CallAssignmentConfigurationChange", field, true, true, "ID")
+}
+
+func (ec *executionContext) _CallAssignmentConfigurationChange_uuid(ctx context.Context, field graphql.CollectedField, obj *core.Change) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CallAssignmentConfigurationChange_uuid(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UUID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v uuid.UUID) graphql.Marshaler {
+			return ec.marshalNUUID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CallAssignmentConfigurationChange_uuid(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CallAssignmentConfigurationChange", field, false, false, "UUID")
+}
+
+func (ec *executionContext) _CallAssignmentConfigurationChange_kind(ctx context.Context, field graphql.CollectedField, obj *core.Change) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CallAssignmentConfigurationChange_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.CallAssignmentConfigurationChange().Kind(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.ChangeKind) graphql.Marshaler {
+			return ec.marshalNChangeKind2githubᚗcomᚋcallcfgᚋcallcfgᚋgraphᚋmodelᚐChangeKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CallAssignmentConfigurationChange_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CallAssignmentConfigurationChange", field, true, true, "ChangeKind")
+}
+
+func (ec *executionContext) _CallAssignmentConfigurationChange_at(ctx context.Context, field graphql.CollectedField, obj *core.Change) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CallAssignmentConfigurationChange_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.At, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CallAssignmentConfigurationChange_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CallAssignmentConfigurationChange", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _CallAssignmentConfigurationChange_configurationUuid(ctx context.Context, field graphql.CollectedField, obj *core.Change) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CallAssignmentConfigurationChange_configurationUuid(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ConfigurationUUID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v uuid.UUID) graphql.Marshaler {
+			return ec.marshalNUUID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CallAssignmentConfigurationChange_configurationUuid(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CallAssignmentConfigurationChange", field, false, false, "UUID")
+}
+
+func (ec *executionContext) _CallAssignmentConfigurationChange_callUuid(ctx context.Context, field graphql.CollectedField, obj *core.Change) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CallAssignmentConfigurationChange_callUuid(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CallUUID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v uuid.UUID) graphql.Marshaler {
+			return ec.marshalNUUID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CallAssignmentConfigurationChange_callUuid(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CallAssignmentConfigurationChange", field, false, false, "UUID")
+}
+
+func (ec *executionContext) _CallAssignmentConfigurationChange_call(ctx context.Context, field graphql.CollectedField, obj *core.Change) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CallAssignmentConfigurationChange_call(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.CallAssignmentConfigurationChange().Call(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *core.Call) graphql.Marshaler {
+			return ec.marshalOCall2ᚖgithubᚗcomᚋcallcfgᚋcallcfgᚋcoreᚐCall(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CallAssignmentConfigurationChange_call(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CallAssignmentConfigurationChange",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Call(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CallAssignmentConfigurationChange_actor(ctx context.Context, field graphql.CollectedField, obj *core.Change) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CallAssignmentConfigurationChange_actor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Actor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *core.ChangeActor) graphql.Marshaler {
+			return ec.marshalOChangeActor2ᚖgithubᚗcomᚋcallcfgᚋcallcfgᚋcoreᚐChangeActor(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CallAssignmentConfigurationChange_actor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CallAssignmentConfigurationChange",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ChangeActor(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CallAssignmentConfigurationChange_via(ctx context.Context, field graphql.CollectedField, obj *core.Change) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CallAssignmentConfigurationChange_via(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.CallAssignmentConfigurationChange().Via(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.ChangeSource) graphql.Marshaler {
+			return ec.marshalNChangeSource2githubᚗcomᚋcallcfgᚋcallcfgᚋgraphᚋmodelᚐChangeSource(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CallAssignmentConfigurationChange_via(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CallAssignmentConfigurationChange", field, true, true, "ChangeSource")
+}
+
+func (ec *executionContext) _CallAssignmentConfigurationChange_requestId(ctx context.Context, field graphql.CollectedField, obj *core.Change) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CallAssignmentConfigurationChange_requestId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RequestID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CallAssignmentConfigurationChange_requestId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CallAssignmentConfigurationChange", field, false, false, "String")
+}
+
+func (ec *executionContext) _CallAssignmentConfigurationChange_before(ctx context.Context, field graphql.CollectedField, obj *core.Change) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CallAssignmentConfigurationChange_before(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Before, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *core.Settings) graphql.Marshaler {
+			return ec.marshalOAssignmentSettings2ᚖgithubᚗcomᚋcallcfgᚋcallcfgᚋcoreᚐSettings(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CallAssignmentConfigurationChange_before(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CallAssignmentConfigurationChange",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AssignmentSettings(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CallAssignmentConfigurationChange_after(ctx context.Context, field graphql.CollectedField, obj *core.Change) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CallAssignmentConfigurationChange_after(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.After, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *core.Settings) graphql.Marshaler {
+			return ec.marshalOAssignmentSettings2ᚖgithubᚗcomᚋcallcfgᚋcallcfgᚋcoreᚐSettings(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CallAssignmentConfigurationChange_after(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CallAssignmentConfigurationChange",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AssignmentSettings(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CallAssignmentConfigurationChange_changedFields(ctx context.Context, field graphql.CollectedField, obj *core.Change) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CallAssignmentConfigurationChange_changedFields(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.CallAssignmentConfigurationChange().ChangedFields(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CallAssignmentConfigurationChange_changedFields(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CallAssignmentConfigurationChange", field, true, true, "String")
+}
+
+func (ec *executionContext) _CallAssignmentConfigurationChange_cursor(ctx context.Context, field graphql.CollectedField, obj *core.Change) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CallAssignmentConfigurationChange_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CallAssignmentConfigurationChange_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CallAssignmentConfigurationChange", field, false, false, "String")
+}
+
+func (ec *executionContext) _CallAssignmentConfigurationChangeConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.CallAssignmentConfigurationChangeConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CallAssignmentConfigurationChangeConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.CallAssignmentConfigurationChangeEdge) graphql.Marshaler {
+			return ec.marshalNCallAssignmentConfigurationChangeEdge2ᚕᚖgithubᚗcomᚋcallcfgᚋcallcfgᚋgraphᚋmodelᚐCallAssignmentConfigurationChangeEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CallAssignmentConfigurationChangeConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CallAssignmentConfigurationChangeConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CallAssignmentConfigurationChangeEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CallAssignmentConfigurationChangeConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *model.CallAssignmentConfigurationChangeConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CallAssignmentConfigurationChangeConnection_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nodes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*core.Change) graphql.Marshaler {
+			return ec.marshalNCallAssignmentConfigurationChange2ᚕᚖgithubᚗcomᚋcallcfgᚋcallcfgᚋcoreᚐChangeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CallAssignmentConfigurationChangeConnection_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CallAssignmentConfigurationChangeConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CallAssignmentConfigurationChange(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CallAssignmentConfigurationChangeConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.CallAssignmentConfigurationChangeConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CallAssignmentConfigurationChangeConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋcallcfgᚋcallcfgᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CallAssignmentConfigurationChangeConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CallAssignmentConfigurationChangeConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CallAssignmentConfigurationChangeConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.CallAssignmentConfigurationChangeConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CallAssignmentConfigurationChangeConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.CallAssignmentConfigurationChangeConnection().TotalCount(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CallAssignmentConfigurationChangeConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CallAssignmentConfigurationChangeConnection", field, true, true, "Int")
+}
+
+func (ec *executionContext) _CallAssignmentConfigurationChangeEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.CallAssignmentConfigurationChangeEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CallAssignmentConfigurationChangeEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CallAssignmentConfigurationChangeEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CallAssignmentConfigurationChangeEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _CallAssignmentConfigurationChangeEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.CallAssignmentConfigurationChangeEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CallAssignmentConfigurationChangeEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *core.Change) graphql.Marshaler {
+			return ec.marshalNCallAssignmentConfigurationChange2ᚖgithubᚗcomᚋcallcfgᚋcallcfgᚋcoreᚐChange(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CallAssignmentConfigurationChangeEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CallAssignmentConfigurationChangeEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CallAssignmentConfigurationChange(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _CallAssignmentConfigurationConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.CallAssignmentConfigurationConnection) (ret graphql.Marshaler) {
@@ -2594,6 +3887,52 @@ func (ec *executionContext) fieldContext_CallEdge_node(_ context.Context, field 
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _ChangeActor_uuid(ctx context.Context, field graphql.CollectedField, obj *core.ChangeActor) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChangeActor_uuid(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UUID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v uuid.UUID) graphql.Marshaler {
+			return ec.marshalNUUID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChangeActor_uuid(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChangeActor", field, false, false, "UUID")
+}
+
+func (ec *executionContext) _ChangeActor_username(ctx context.Context, field graphql.CollectedField, obj *core.ChangeActor) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChangeActor_username(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Username, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChangeActor_username(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChangeActor", field, false, false, "String")
 }
 
 func (ec *executionContext) _CreateCallAssignmentConfigurationPayload_callAssignmentConfiguration(ctx context.Context, field graphql.CollectedField, obj *model.CreateCallAssignmentConfigurationPayload) (ret graphql.Marshaler) {
@@ -3383,6 +4722,50 @@ func (ec *executionContext) fieldContext_Query_me(_ context.Context, field graph
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_User(ctx, field)
 		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_callAssignmentConfigurationChanges(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_callAssignmentConfigurationChanges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().CallAssignmentConfigurationChanges(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["filter"].(*model.CallAssignmentConfigurationChangeFilter))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CallAssignmentConfigurationChangeConnection) graphql.Marshaler {
+			return ec.marshalNCallAssignmentConfigurationChangeConnection2ᚖgithubᚗcomᚋcallcfgᚋcallcfgᚋgraphᚋmodelᚐCallAssignmentConfigurationChangeConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_callAssignmentConfigurationChanges(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CallAssignmentConfigurationChangeConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_callAssignmentConfigurationChanges_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -4807,6 +6190,76 @@ func (ec *executionContext) fieldContext___Type_isOneOf(_ context.Context, field
 
 // region    **************************** input.gotpl *****************************
 
+func (ec *executionContext) unmarshalInputCallAssignmentConfigurationChangeFilter(ctx context.Context, obj any) (model.CallAssignmentConfigurationChangeFilter, error) {
+	var it model.CallAssignmentConfigurationChangeFilter
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"callUuid", "configurationUuid", "kinds", "since", "until"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "callUuid":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("callUuid"))
+			data, err := ec.unmarshalOUUID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CallUUID = data
+		case "configurationUuid":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("configurationUuid"))
+			data, err := ec.unmarshalOUUID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ConfigurationUUID = data
+		case "kinds":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kinds"))
+			data, err := ec.unmarshalOChangeKind2ᚕgithubᚗcomᚋcallcfgᚋcallcfgᚋgraphᚋmodelᚐChangeKindᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Kinds = data
+		case "since":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("since"))
+			data, err := ec.unmarshalODateTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Since = data
+		case "until":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("until"))
+			data, err := ec.unmarshalODateTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Until = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCallAssignmentConfigurationChangeFilter unmarshals raw into the CallAssignmentConfigurationChangeFilter input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCallAssignmentConfigurationChangeFilter(ctx context.Context, raw any) (model.CallAssignmentConfigurationChangeFilter, error) {
+	var out model.CallAssignmentConfigurationChangeFilter
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CallAssignmentConfigurationChangeFilter", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputCallAssignmentConfigurationFilter(ctx context.Context, obj any) (model.CallAssignmentConfigurationFilter, error) {
 	var it model.CallAssignmentConfigurationFilter
 	if obj == nil {
@@ -5348,6 +6801,13 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._User(ctx, sel, obj)
+	case core.Change:
+		return ec._CallAssignmentConfigurationChange(ctx, sel, &obj)
+	case *core.Change:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._CallAssignmentConfigurationChange(ctx, sel, obj)
 	case core.Config:
 		return ec._CallAssignmentConfiguration(ctx, sel, &obj)
 	case *core.Config:
@@ -5374,6 +6834,54 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 // endregion ************************** interface.gotpl ***************************
 
 // region    **************************** object.gotpl ****************************
+
+var assignmentSettingsImplementors = []string{"AssignmentSettings"}
+
+func (ec *executionContext) _AssignmentSettings(ctx context.Context, sel ast.SelectionSet, obj *core.Settings) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, assignmentSettingsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AssignmentSettings")
+		case "autoReassignOnDecline":
+			out.Values[i] = ec._AssignmentSettings_autoReassignOnDecline(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "maxAutoReassignAttempts":
+			out.Values[i] = ec._AssignmentSettings_maxAutoReassignAttempts(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "assignmentExpirationDays":
+			out.Values[i] = ec._AssignmentSettings_assignmentExpirationDays(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "sendReminderBeforeExpiryDays":
+			out.Values[i] = ec._AssignmentSettings_sendReminderBeforeExpiryDays(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
 
 var callImplementors = []string{"Call", "Node"}
 
@@ -5446,6 +6954,12 @@ func (ec *executionContext) _Call(ctx context.Context, sel ast.SelectionSet, obj
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "assignmentConfigurationHistory":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Call_assignmentConfigurationHistory(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -5525,6 +7039,202 @@ func (ec *executionContext) _CallAssignmentConfiguration(ctx context.Context, se
 			out.Values[i] = ec._CallAssignmentConfiguration_viewerCanManage(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "history":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._CallAssignmentConfiguration_history(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var callAssignmentConfigurationChangeImplementors = []string{"CallAssignmentConfigurationChange", "Node"}
+
+func (ec *executionContext) _CallAssignmentConfigurationChange(ctx context.Context, sel ast.SelectionSet, obj *core.Change) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, callAssignmentConfigurationChangeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CallAssignmentConfigurationChange")
+		case "id":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._CallAssignmentConfigurationChange_id(ctx, field, obj)
+				})
+		case "uuid":
+			out.Values[i] = ec._CallAssignmentConfigurationChange_uuid(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "kind":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._CallAssignmentConfigurationChange_kind(ctx, field, obj)
+				})
+		case "at":
+			out.Values[i] = ec._CallAssignmentConfigurationChange_at(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "configurationUuid":
+			out.Values[i] = ec._CallAssignmentConfigurationChange_configurationUuid(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "callUuid":
+			out.Values[i] = ec._CallAssignmentConfigurationChange_callUuid(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "call":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._CallAssignmentConfigurationChange_call(ctx, field, obj)
+				})
+		case "actor":
+			out.Values[i] = ec._CallAssignmentConfigurationChange_actor(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "via":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._CallAssignmentConfigurationChange_via(ctx, field, obj)
+				})
+		case "requestId":
+			out.Values[i] = ec._CallAssignmentConfigurationChange_requestId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "before":
+			out.Values[i] = ec._CallAssignmentConfigurationChange_before(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "after":
+			out.Values[i] = ec._CallAssignmentConfigurationChange_after(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "changedFields":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._CallAssignmentConfigurationChange_changedFields(ctx, field, obj)
+				})
+		case "cursor":
+			out.Values[i] = ec._CallAssignmentConfigurationChange_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var callAssignmentConfigurationChangeConnectionImplementors = []string{"CallAssignmentConfigurationChangeConnection"}
+
+func (ec *executionContext) _CallAssignmentConfigurationChangeConnection(ctx context.Context, sel ast.SelectionSet, obj *model.CallAssignmentConfigurationChangeConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, callAssignmentConfigurationChangeConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CallAssignmentConfigurationChangeConnection")
+		case "edges":
+			out.Values[i] = ec._CallAssignmentConfigurationChangeConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "nodes":
+			out.Values[i] = ec._CallAssignmentConfigurationChangeConnection_nodes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "pageInfo":
+			out.Values[i] = ec._CallAssignmentConfigurationChangeConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "totalCount":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._CallAssignmentConfigurationChangeConnection_totalCount(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var callAssignmentConfigurationChangeEdgeImplementors = []string{"CallAssignmentConfigurationChangeEdge"}
+
+func (ec *executionContext) _CallAssignmentConfigurationChangeEdge(ctx context.Context, sel ast.SelectionSet, obj *model.CallAssignmentConfigurationChangeEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, callAssignmentConfigurationChangeEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CallAssignmentConfigurationChangeEdge")
+		case "cursor":
+			out.Values[i] = ec._CallAssignmentConfigurationChangeEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._CallAssignmentConfigurationChangeEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -5697,6 +7407,44 @@ func (ec *executionContext) _CallEdge(ctx context.Context, sel ast.SelectionSet,
 			}
 		case "node":
 			out.Values[i] = ec._CallEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var changeActorImplementors = []string{"ChangeActor"}
+
+func (ec *executionContext) _ChangeActor(ctx context.Context, sel ast.SelectionSet, obj *core.ChangeActor) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, changeActorImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ChangeActor")
+		case "uuid":
+			out.Values[i] = ec._ChangeActor_uuid(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "username":
+			out.Values[i] = ec._ChangeActor_username(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -6023,6 +7771,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_me(ctx, field)
+				})
+		case "callAssignmentConfigurationChanges":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_callAssignmentConfigurationChanges(ctx, field)
 				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
@@ -6619,6 +8373,62 @@ func (ec *executionContext) marshalNCallAssignmentConfiguration2ᚖgithubᚗcom�
 	return ec._CallAssignmentConfiguration(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNCallAssignmentConfigurationChange2ᚕᚖgithubᚗcomᚋcallcfgᚋcallcfgᚋcoreᚐChangeᚄ(ctx context.Context, sel ast.SelectionSet, v []*core.Change) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCallAssignmentConfigurationChange2ᚖgithubᚗcomᚋcallcfgᚋcallcfgᚋcoreᚐChange(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNCallAssignmentConfigurationChange2ᚖgithubᚗcomᚋcallcfgᚋcallcfgᚋcoreᚐChange(ctx context.Context, sel ast.SelectionSet, v *core.Change) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CallAssignmentConfigurationChange!")
+		return graphql.Null
+	}
+	return ec._CallAssignmentConfigurationChange(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNCallAssignmentConfigurationChangeConnection2ᚖgithubᚗcomᚋcallcfgᚋcallcfgᚋgraphᚋmodelᚐCallAssignmentConfigurationChangeConnection(ctx context.Context, sel ast.SelectionSet, v *model.CallAssignmentConfigurationChangeConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CallAssignmentConfigurationChangeConnection!")
+		return graphql.Null
+	}
+	return ec._CallAssignmentConfigurationChangeConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNCallAssignmentConfigurationChangeEdge2ᚕᚖgithubᚗcomᚋcallcfgᚋcallcfgᚋgraphᚋmodelᚐCallAssignmentConfigurationChangeEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.CallAssignmentConfigurationChangeEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCallAssignmentConfigurationChangeEdge2ᚖgithubᚗcomᚋcallcfgᚋcallcfgᚋgraphᚋmodelᚐCallAssignmentConfigurationChangeEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNCallAssignmentConfigurationChangeEdge2ᚖgithubᚗcomᚋcallcfgᚋcallcfgᚋgraphᚋmodelᚐCallAssignmentConfigurationChangeEdge(ctx context.Context, sel ast.SelectionSet, v *model.CallAssignmentConfigurationChangeEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CallAssignmentConfigurationChangeEdge!")
+		return graphql.Null
+	}
+	return ec._CallAssignmentConfigurationChangeEdge(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNCallAssignmentConfigurationConnection2ᚖgithubᚗcomᚋcallcfgᚋcallcfgᚋgraphᚋmodelᚐCallAssignmentConfigurationConnection(ctx context.Context, sel ast.SelectionSet, v *model.CallAssignmentConfigurationConnection) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "CallAssignmentConfigurationConnection!")
@@ -6720,6 +8530,26 @@ func (ec *executionContext) unmarshalNCallState2githubᚗcomᚋcallcfgᚋcallcfg
 }
 
 func (ec *executionContext) marshalNCallState2githubᚗcomᚋcallcfgᚋcallcfgᚋgraphᚋmodelᚐCallState(ctx context.Context, sel ast.SelectionSet, v model.CallState) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNChangeKind2githubᚗcomᚋcallcfgᚋcallcfgᚋgraphᚋmodelᚐChangeKind(ctx context.Context, v any) (model.ChangeKind, error) {
+	var res model.ChangeKind
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNChangeKind2githubᚗcomᚋcallcfgᚋcallcfgᚋgraphᚋmodelᚐChangeKind(ctx context.Context, sel ast.SelectionSet, v model.ChangeKind) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNChangeSource2githubᚗcomᚋcallcfgᚋcallcfgᚋgraphᚋmodelᚐChangeSource(ctx context.Context, v any) (model.ChangeSource, error) {
+	var res model.ChangeSource
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNChangeSource2githubᚗcomᚋcallcfgᚋcallcfgᚋgraphᚋmodelᚐChangeSource(ctx context.Context, sel ast.SelectionSet, v model.ChangeSource) graphql.Marshaler {
 	return v
 }
 
@@ -6856,6 +8686,35 @@ func (ec *executionContext) marshalNString2string(ctx context.Context, sel ast.S
 		graphql.AddInvalidNullFromMarshaler(ctx, "String!")
 	}
 	return res
+}
+
+func (ec *executionContext) unmarshalNString2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]string, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNString2string(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNString2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNString2string(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) unmarshalNUUID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx context.Context, v any) (uuid.UUID, error) {
@@ -7035,6 +8894,13 @@ func (ec *executionContext) marshalN__TypeKind2string(ctx context.Context, sel a
 	return res
 }
 
+func (ec *executionContext) marshalOAssignmentSettings2ᚖgithubᚗcomᚋcallcfgᚋcallcfgᚋcoreᚐSettings(ctx context.Context, sel ast.SelectionSet, v *core.Settings) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._AssignmentSettings(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalOBoolean2bool(ctx context.Context, v any) (bool, error) {
 	res, err := graphql.UnmarshalBoolean(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -7077,6 +8943,14 @@ func (ec *executionContext) marshalOCallAssignmentConfiguration2ᚖgithubᚗcom�
 		return graphql.Null
 	}
 	return ec._CallAssignmentConfiguration(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOCallAssignmentConfigurationChangeFilter2ᚖgithubᚗcomᚋcallcfgᚋcallcfgᚋgraphᚋmodelᚐCallAssignmentConfigurationChangeFilter(ctx context.Context, v any) (*model.CallAssignmentConfigurationChangeFilter, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputCallAssignmentConfigurationChangeFilter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalOCallAssignmentConfigurationFilter2ᚖgithubᚗcomᚋcallcfgᚋcallcfgᚋgraphᚋmodelᚐCallAssignmentConfigurationFilter(ctx context.Context, v any) (*model.CallAssignmentConfigurationFilter, error) {
@@ -7143,6 +9017,49 @@ func (ec *executionContext) marshalOCallState2ᚖgithubᚗcomᚋcallcfgᚋcallcf
 		return graphql.Null
 	}
 	return v
+}
+
+func (ec *executionContext) marshalOChangeActor2ᚖgithubᚗcomᚋcallcfgᚋcallcfgᚋcoreᚐChangeActor(ctx context.Context, sel ast.SelectionSet, v *core.ChangeActor) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._ChangeActor(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOChangeKind2ᚕgithubᚗcomᚋcallcfgᚋcallcfgᚋgraphᚋmodelᚐChangeKindᚄ(ctx context.Context, v any) ([]model.ChangeKind, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]model.ChangeKind, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNChangeKind2githubᚗcomᚋcallcfgᚋcallcfgᚋgraphᚋmodelᚐChangeKind(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOChangeKind2ᚕgithubᚗcomᚋcallcfgᚋcallcfgᚋgraphᚋmodelᚐChangeKindᚄ(ctx context.Context, sel ast.SelectionSet, v []model.ChangeKind) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNChangeKind2githubᚗcomᚋcallcfgᚋcallcfgᚋgraphᚋmodelᚐChangeKind(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) unmarshalODateTime2ᚖtimeᚐTime(ctx context.Context, v any) (*time.Time, error) {

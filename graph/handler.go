@@ -145,6 +145,7 @@ func newHandler(svc *core.Service, opts Options) *handler {
 	cfg.Complexity.Query.Calls = func(child int, first *int, _ *string, last *int, _ *string, _ *model.CallFilter, _ []*model.CallOrder) int {
 		return pageComplexity(child, first, last)
 	}
+	changeComplexity(&cfg.Complexity)
 
 	h := &handler{
 		svc:  svc,
@@ -188,7 +189,7 @@ func newHandler(svc *core.Service, opts Options) *handler {
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	req := newRequest(h.svc, r, h.opts.PublicURL)
-	h.srv.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), requestKey{}, req)))
+	h.srv.ServeHTTP(w, r.WithContext(req.context(r.Context())))
 }
 
 // observe reports each operation's outcome once its response is complete.

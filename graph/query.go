@@ -49,6 +49,16 @@ func (r *queryResolver) Node(ctx context.Context, id string) (model.Node, error)
 			return nil, err
 		}
 		return user, err
+	case typeChange:
+		a, err := actor(ctx)
+		if err != nil {
+			return nil, err
+		}
+		ch, err := hidden(r.svc.GetChange(ctx, a, u))
+		if ch == nil {
+			return nil, err
+		}
+		return ch, err
 	}
 	return nil, nil
 }
@@ -89,12 +99,16 @@ func (r *queryResolver) CallAssignmentConfigurations(ctx context.Context, first 
 		return nil, err
 	}
 	req := requestFrom(ctx)
-	for _, e := range conn.Edges {
+	ids, calls := make([]uuid.UUID, len(conn.Edges)), make([]uuid.UUID, len(conn.Edges))
+	for i, e := range conn.Edges {
+		ids[i], calls[i] = e.Node.UUID, e.Node.CallUUID
 		req.primeConfig(e.Node.CallID, e.Node)
 		if c := e.Node.Call(); c != nil {
 			req.calls.Prime(c.ID, c)
 		}
 	}
+	req.configHistory.prefetch(ctx, ids)
+	req.callHistory.prefetch(ctx, calls, "call")
 	return model.ConfigConnection(conn, f), nil
 }
 
@@ -137,11 +151,13 @@ func (r *queryResolver) Calls(ctx context.Context, first *int, after *string, la
 	}
 	req := requestFrom(ctx)
 	ids := make([]int64, len(conn.Edges))
+	uuids := make([]uuid.UUID, len(conn.Edges))
 	for i, e := range conn.Edges {
-		ids[i] = e.Node.ID
+		ids[i], uuids[i] = e.Node.ID, e.Node.UUID
 		req.calls.Prime(e.Node.ID, e.Node)
 	}
 	prefetch(ctx, req.configsByCall, ids, "assignmentConfiguration", "effectiveAssignmentSettings")
+	req.callHistory.prefetch(ctx, uuids)
 	return model.CallConnectionOf(conn, f), nil
 }
 

@@ -14,6 +14,7 @@ import (
 
 	"github.com/callcfg/callcfg/core"
 	"github.com/callcfg/callcfg/links"
+	"github.com/callcfg/callcfg/ops"
 )
 
 // request is what one HTTP request shares among its resolvers: the caller,
@@ -32,6 +33,8 @@ type request struct {
 
 	calls         *dataloadgen.Loader[int64, *core.Call]
 	configsByCall *dataloadgen.Loader[int64, *core.Config]
+	configHistory *histories
+	callHistory   *histories
 }
 
 type requestKey struct{}
@@ -45,7 +48,17 @@ func newRequest(svc *core.Service, r *http.Request, publicURL *url.URL) *request
 	req := &request{svc: svc, header: r.Header.Get("Authorization"), base: links.NewBase(publicURL).Of(r)}
 	req.calls = dataloadgen.NewLoader(req.fetchCalls, dataloadgen.WithWait(loaderWait))
 	req.configsByCall = dataloadgen.NewLoader(req.fetchConfigsByCall, dataloadgen.WithWait(loaderWait))
+	req.configHistory = newHistories(req, core.HistoryOfConfiguration, "history")
+	req.callHistory = newHistories(req, core.HistoryOfCall, "assignmentConfigurationHistory")
 	return req
+}
+
+// context is the context of the request's resolvers: it carries the
+// request, and the origin of its writes for the change record (this face,
+// and the id the client gets back in X-Request-Id).
+func (r *request) context(parent context.Context) context.Context {
+	ctx := context.WithValue(parent, requestKey{}, r)
+	return core.WithOrigin(ctx, core.Origin{Via: core.ViaGraphQL, RequestID: ops.RequestID(parent)})
 }
 
 func requestFrom(ctx context.Context) *request {

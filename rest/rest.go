@@ -83,6 +83,11 @@ var (
 )
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !safeMethod(r.Method) {
+		// A write's change record names this face and the id the client
+		// got back in X-Request-Id.
+		r = r.WithContext(core.WithOrigin(r.Context(), core.Origin{Via: core.ViaREST, RequestID: ops.RequestID(r.Context())}))
+	}
 	x := &exchange{w: w, r: r, method: strings.ToUpper(r.Method)}
 	defer h.recoverPanic(x)
 	w.Header()["X-Content-Type-Options"] = nosniff
@@ -191,4 +196,14 @@ func (h *handler) redirectSlash(x *exchange) {
 	hdr["Content-Length"] = []string{"0"}
 	x.sent = true
 	x.w.WriteHeader(status)
+}
+
+// safeMethod reports a method that never writes, whose requests need no
+// origin for the change record.
+func safeMethod(method string) bool {
+	switch strings.ToUpper(method) {
+	case http.MethodGet, http.MethodHead, http.MethodOptions:
+		return true
+	}
+	return false
 }

@@ -33,6 +33,12 @@ func withService(ctx context.Context, d *dbSettings, fn func(*core.Service) erro
 	return fn(core.New(bdb))
 }
 
+// cliOrigin is where the admin commands' writes come from, for the change
+// record: the CLI, with neither actor nor request id.
+func cliOrigin(ctx context.Context) context.Context {
+	return core.WithOrigin(ctx, core.Origin{Via: core.ViaCLI})
+}
+
 // parseUUID reads a uuid flag, as a bad invocation when it is not one.
 func parseUUID(flag, value string) (uuid.UUID, error) {
 	id, err := uuid.Parse(value)
@@ -225,7 +231,7 @@ func (c *callDeleteCmd) Run(ctx context.Context, env *cmdEnv) error {
 		return err
 	}
 	return withService(ctx, &c.dbSettings, func(svc *core.Service) error {
-		if err := svc.DeleteCall(ctx, callID); err != nil {
+		if err := svc.DeleteCall(cliOrigin(ctx), callID); err != nil {
 			return err
 		}
 		fmt.Fprintln(env.stderr, "deleted call", callID, "and its configuration")
@@ -283,7 +289,7 @@ func (c *callImportCmd) Run(ctx context.Context, env *cmdEnv) error {
 	}
 	return withService(ctx, &c.dbSettings, func(svc *core.Service) error {
 		start := time.Now()
-		n, err := svc.Import(ctx, r)
+		n, err := svc.Import(cliOrigin(ctx), r)
 		if err != nil {
 			return err
 		}

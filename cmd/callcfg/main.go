@@ -45,6 +45,9 @@ type cli struct {
 		Grant  roleGrantCmd  `cmd:"" help:"Grant a role on a call or an organisation."`
 		Revoke roleRevokeCmd `cmd:"" help:"Revoke a role."`
 	} `cmd:"" help:"Roles."`
+	Changes struct {
+		Export changesExportCmd `cmd:"" help:"Write the change record as JSON lines, oldest first, for audit archives."`
+	} `cmd:"" help:"The change record."`
 }
 
 // usageError marks a bad invocation (exit 2) as opposed to a failed one.

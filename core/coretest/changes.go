@@ -8,6 +8,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/callcfg/callcfg/core"
+	"github.com/callcfg/callcfg/db/dbtest"
 )
 
 // Stored is a configuration as the database holds it.
@@ -75,4 +76,34 @@ func CheckChange(t testing.TB, failed bool, before, after map[uuid.UUID]Stored) 
 		t.Fatalf("one write changed %d configurations", changed)
 	}
 	return added
+}
+
+// Feed reads the whole change feed as the named actor, oldest first, once
+// every change committed so far is final.
+func (w *World) Feed(t testing.TB, actor string) []*core.Change {
+	t.Helper()
+	return w.FeedOf(t, w.Actor(t, actor), core.ChangeFilter{})
+}
+
+// FeedOf reads the whole change feed as a under f, page by page.
+func (w *World) FeedOf(t testing.TB, a core.Actor, f core.ChangeFilter) []*core.Change {
+	t.Helper()
+	dbtest.SettleChanges(t, w.Svc.DB())
+	var out []*core.Change
+	first := core.MaxPageSize
+	args := core.PageArgs{First: &first}
+	for {
+		conn, err := w.Svc.ChangesConnection(context.Background(), a, f, args)
+		if err != nil {
+			t.Fatalf("feed: %v", err)
+		}
+		for _, e := range conn.Edges {
+			out = append(out, e.Node)
+		}
+		if !conn.HasNextPage {
+			return out
+		}
+		end := conn.Edges[len(conn.Edges)-1].Cursor
+		args.After = &end
+	}
 }

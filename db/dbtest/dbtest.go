@@ -330,3 +330,32 @@ func CountQueries(bdb *bun.DB) *Counter {
 	db.OnStatement(bdb, func() { c.n.Add(1) })
 	return c
 }
+
+// SettleChanges waits until every committed change is final, as the feed
+// shows only those: on PostgreSQL, until no transaction older than the
+// newest change is still running. Test databases share one cluster, so a
+// transaction of another test that began before a write holds the feed
+// back a moment; a test that reads what it just wrote waits for it here.
+// After a minute the test fails.
+func SettleChanges(t testing.TB, bdb *bun.DB) {
+	t.Helper()
+	if !db.IsPostgres(bdb) {
+		return
+	}
+	deadline := time.Now().Add(time.Minute)
+	for {
+		var final bool
+		err := bdb.QueryRowContext(context.Background(), `SELECT coalesce(max(txn), 0) < pg_snapshot_xmin(pg_current_snapshot())::text::bigint
+  FROM call_assignment_configuration_changes`).Scan(&final)
+		if err != nil {
+			t.Fatalf("settle changes: %v", err)
+		}
+		if final {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("settle changes: a transaction has been running for a minute")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}

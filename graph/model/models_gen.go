@@ -14,6 +14,18 @@ import (
 	"github.com/google/uuid"
 )
 
+// Narrows the change feed; omitted fields do not filter.
+type CallAssignmentConfigurationChangeFilter struct {
+	CallUUID          *uuid.UUID `json:"callUuid,omitempty"`
+	ConfigurationUUID *uuid.UUID `json:"configurationUuid,omitempty"`
+	// Each kind at most once; omitted or empty: every kind.
+	Kinds []ChangeKind `json:"kinds,omitempty"`
+	// Changes at or after this time.
+	Since *time.Time `json:"since,omitempty"`
+	// Changes before this time (not at it).
+	Until *time.Time `json:"until,omitempty"`
+}
+
 // Narrows a list of configurations; omitted fields do not filter.
 type CallAssignmentConfigurationFilter struct {
 	CallUUID              *uuid.UUID `json:"callUuid,omitempty"`
@@ -288,6 +300,122 @@ func (e *CallState) UnmarshalJSON(b []byte) error {
 }
 
 func (e CallState) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// What happened to a configuration.
+type ChangeKind string
+
+const (
+	ChangeKindCreated ChangeKind = "CREATED"
+	ChangeKindUpdated ChangeKind = "UPDATED"
+	ChangeKindDeleted ChangeKind = "DELETED"
+)
+
+var AllChangeKind = []ChangeKind{
+	ChangeKindCreated,
+	ChangeKindUpdated,
+	ChangeKindDeleted,
+}
+
+func (e ChangeKind) IsValid() bool {
+	switch e {
+	case ChangeKindCreated, ChangeKindUpdated, ChangeKindDeleted:
+		return true
+	}
+	return false
+}
+
+func (e ChangeKind) String() string {
+	return string(e)
+}
+
+func (e *ChangeKind) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = ChangeKind(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid ChangeKind", str)
+	}
+	return nil
+}
+
+func (e ChangeKind) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *ChangeKind) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e ChangeKind) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// Where a change was made: a face of this service, or the admin CLI.
+type ChangeSource string
+
+const (
+	ChangeSourceRest    ChangeSource = "REST"
+	ChangeSourceGraphql ChangeSource = "GRAPHQL"
+	ChangeSourceCli     ChangeSource = "CLI"
+)
+
+var AllChangeSource = []ChangeSource{
+	ChangeSourceRest,
+	ChangeSourceGraphql,
+	ChangeSourceCli,
+}
+
+func (e ChangeSource) IsValid() bool {
+	switch e {
+	case ChangeSourceRest, ChangeSourceGraphql, ChangeSourceCli:
+		return true
+	}
+	return false
+}
+
+func (e ChangeSource) String() string {
+	return string(e)
+}
+
+func (e *ChangeSource) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = ChangeSource(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid ChangeSource", str)
+	}
+	return nil
+}
+
+func (e ChangeSource) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *ChangeSource) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e ChangeSource) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil
