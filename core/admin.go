@@ -257,8 +257,9 @@ func (s *Service) RevokeRole(ctx context.Context, g Grant) (bool, error) {
 }
 
 // Me returns the actor's own user.
-func (s *Service) Me(a Actor) (*User, error) {
-	if err := a.require(); err != nil {
+func (s *Service) Me(ctx context.Context, a Actor) (*User, error) {
+	a, err := s.Resolve(ctx, a)
+	if err != nil {
 		return nil, err
 	}
 	return a.User, nil

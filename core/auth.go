@@ -31,89 +31,32 @@ func userOf(u *db.User) *User {
 	return &User{id: u.ID, UUID: u.UUID, Username: u.Username, Email: u.Email, IsStaff: u.IsStaff, IsSupport: u.IsSupport}
 }
 
-// Actor is who makes a request. The zero Actor (no user) is anonymous.
-type Actor struct {
-	User *User
-}
-
-func (a Actor) Authenticated() bool { return a.User != nil }
-
-func (a Actor) userID() int64 {
-	if a.User == nil {
-		return 0
-	}
-	return a.User.id
-}
-
-// seesAll: staff and support see every call and configuration.
-func (a Actor) seesAll() bool {
-	return a.User != nil && (a.User.IsStaff || a.User.IsSupport)
-}
-
-func (a Actor) scope() db.Scope {
-	return db.Scope{All: a.seesAll(), UserID: a.userID(), Manages: a.User != nil && a.User.IsStaff}
-}
-
-func (a Actor) canSee(acc db.Access) bool {
-	return a.seesAll() || acc.HasRole
-}
-
-// canManage: staff manage everything; a call's managers manage it; the call
-// organisers of the call's organisation manage it only where they also hold a
-// role on the call (without one they do not even see it).
-func (a Actor) canManage(acc db.Access) bool {
-	if a.User == nil {
-		return false
-	}
-	return a.User.IsStaff || (acc.HasRole && (acc.IsManager || acc.IsOrganizer))
-}
-
-// Require is the first check of every data operation: an authenticated
-// user. A face that must answer 401 before it looks at a request any
-// further (REST, as DRF does) calls it once, up front.
-func (a Actor) Require() error { return a.require() }
-
-func (a Actor) require() error {
-	if a.User == nil {
-		return errUnauthenticated(MsgNotAuthenticated)
-	}
-	return nil
-}
-
 // lastUsedResolution bounds how often last_used is written: once a minute per
 // token is enough to tell live keys from dead ones, and keeps reads read-only.
 const lastUsedResolution = time.Minute
 
-// Authenticate resolves an API key to its user. Unknown, revoked and expired
-// keys, and inactive users, are all "Invalid token."; a key over the per-key
-// rate limit (WithRateLimit) is throttled.
+// Authenticate resolves an API key to its user at once. Unknown, revoked
+// and expired keys, and inactive users, are all "Invalid token."; a key
+// over the per-key rate limit (WithRateLimit) is throttled.
 func (s *Service) Authenticate(ctx context.Context, key string) (Actor, error) {
 	if key == "" {
 		return Actor{}, errUnauthenticated(MsgInvalidToken)
 	}
-	row, err := s.store.TokenByHash(ctx, hashKey(key))
-	if err != nil {
-		return Actor{}, errInternal(err)
-	}
-	if row == nil {
-		return Actor{}, errUnauthenticated(MsgInvalidToken)
-	}
-	now := s.clock()
-	if row.Revoked != nil || (row.Expires != nil && !row.Expires.After(now)) || !row.User.IsActive {
-		return Actor{}, errUnauthenticated(MsgInvalidToken)
-	}
-	if s.keyRate != nil {
-		// After the checks above, so that only valid keys hold buckets;
-		// before last_used, so that a refused request writes nothing.
-		if d := s.keyRate.wait(row.TokenID, now); d > 0 {
-			return Actor{}, errThrottled(d)
-		}
+	return s.Resolve(ctx, Actor{key: &pendingKey{hash: hashKey(key)}})
+}
+
+// checkKey is the rule for a key as a statement found it (row nil: no key
+// has its hash), at now: unknown, revoked and expired keys, and inactive
+// users, are all "Invalid token.". A good key's use is noted, once a minute.
+func (s *Service) checkKey(ctx context.Context, row *db.TokenRow, now time.Time) (*User, error) {
+	if row == nil || row.Revoked != nil || (row.Expires != nil && !row.Expires.After(now)) || !row.User.IsActive {
+		return nil, errUnauthenticated(MsgInvalidToken)
 	}
 	if row.LastUsed == nil || now.Sub(*row.LastUsed) > lastUsedResolution {
 		// Best effort: failing to note the use must not fail the request.
 		_ = s.store.TouchToken(ctx, row.TokenID, now)
 	}
-	return Actor{User: userOf(&row.User)}, nil
+	return userOf(&row.User), nil
 }
 
 // Credentials are what a login presents. ClientAddr is the address the
@@ -244,10 +187,12 @@ func (s *Service) issueToken(ctx context.Context, userID int64, ttl time.Duratio
 	return key, nil
 }
 
-// AuthenticateHeader reads an Authorization header value as the upstream
+// ActorFromHeader reads an Authorization header value as the upstream
 // service does: "Token <key>" (keyword in any case) or "Bearer <key>". No
-// header, or another scheme, is anonymous; a malformed one is an error.
-func (s *Service) AuthenticateHeader(ctx context.Context, header string) (Actor, error) {
+// header, or another scheme, is anonymous; a malformed one is an error. The
+// key is not looked up here: the request's first statement checks it (see
+// Actor), so that authentication costs no round trip of its own.
+func (s *Service) ActorFromHeader(header string) (Actor, error) {
 	keyword, rest, _ := strings.Cut(strings.TrimSpace(header), " ")
 	if !strings.EqualFold(keyword, "token") && !strings.EqualFold(keyword, "bearer") {
 		return Actor{}, nil
@@ -259,5 +204,15 @@ func (s *Service) AuthenticateHeader(ctx context.Context, header string) (Actor,
 	case strings.ContainsAny(rest, " \t"):
 		return Actor{}, errUnauthenticated("Invalid token header. Token string should not contain spaces.")
 	}
-	return s.Authenticate(ctx, rest)
+	return Actor{key: &pendingKey{hash: hashKey(rest)}}, nil
+}
+
+// AuthenticateHeader is ActorFromHeader with the key checked at once, for a
+// caller that needs the user before any data (a subscription's connection).
+func (s *Service) AuthenticateHeader(ctx context.Context, header string) (Actor, error) {
+	a, err := s.ActorFromHeader(header)
+	if err != nil || a.key == nil {
+		return a, err
+	}
+	return s.Resolve(ctx, a)
 }

@@ -58,23 +58,26 @@ func (f CallFilter) db() (db.CallFilter, error) {
 	return db.CallFilter{State: f.State}, nil
 }
 
-func (s *Service) visibleCall(ctx context.Context, a Actor, id uuid.UUID) (*db.CallRow, error) {
-	if err := a.require(); err != nil {
-		return nil, err
-	}
-	row, err := s.store.GetCall(ctx, id, a.scope())
+// visibleCall reads a call the actor may see, and returns the actor as its
+// key turned out to be.
+func (s *Service) visibleCall(ctx context.Context, a Actor, id uuid.UUID) (Actor, *db.CallRow, error) {
+	a, err := s.begin(ctx, a)
 	if err != nil {
-		return nil, errInternal(err)
+		return a, nil, err
+	}
+	row, err := read(ctx, s, &a, func(sc db.Scope) (*db.CallRow, error) { return s.store.GetCall(ctx, id, sc) })
+	if err != nil {
+		return a, nil, err
 	}
 	if row == nil || !a.canSee(row.Access) {
-		return nil, errNotFound(MsgCallNotFound)
+		return a, nil, errNotFound(MsgCallNotFound)
 	}
-	return row, nil
+	return a, row, nil
 }
 
 // GetCall returns one call the actor may see.
 func (s *Service) GetCall(ctx context.Context, a Actor, id uuid.UUID) (*Call, error) {
-	row, err := s.visibleCall(ctx, a, id)
+	a, row, err := s.visibleCall(ctx, a, id)
 	if err != nil {
 		return nil, err
 	}
@@ -83,23 +86,26 @@ func (s *Service) GetCall(ctx context.Context, a Actor, id uuid.UUID) (*Call, er
 
 // ListCallsPage is the page-number listing of REST, newest first.
 func (s *Service) ListCallsPage(ctx context.Context, a Actor, f CallFilter, offset, limit int) ([]*Call, int64, error) {
-	if err := a.require(); err != nil {
+	a, err := s.begin(ctx, a)
+	if err != nil {
 		return nil, 0, err
 	}
 	df, err := f.db()
 	if err != nil {
 		return nil, 0, err
 	}
-	total, err := s.store.CountCalls(ctx, a.scope(), df)
+	total, err := read(ctx, s, &a, func(sc db.Scope) (int64, error) { return s.store.CountCalls(ctx, sc, df) })
 	if err != nil {
-		return nil, 0, errInternal(err)
+		return nil, 0, err
 	}
 	if int64(offset) >= total {
 		return []*Call{}, total, nil
 	}
-	rows, err := s.store.ListCalls(ctx, a.scope(), df, db.Page{Order: defaultCallOrder, Offset: offset, Limit: limit})
+	rows, err := read(ctx, s, &a, func(sc db.Scope) ([]db.CallRow, error) {
+		return s.store.ListCalls(ctx, sc, df, db.Page{Order: defaultCallOrder, Offset: offset, Limit: limit})
+	})
 	if err != nil {
-		return nil, 0, errInternal(err)
+		return nil, 0, err
 	}
 	out := make([]*Call, len(rows))
 	for i := range rows {
@@ -109,29 +115,27 @@ func (s *Service) ListCallsPage(ctx context.Context, a Actor, f CallFilter, offs
 }
 
 func (s *Service) CountCalls(ctx context.Context, a Actor, f CallFilter) (int64, error) {
-	if err := a.require(); err != nil {
+	a, err := s.begin(ctx, a)
+	if err != nil {
 		return 0, err
 	}
 	df, err := f.db()
 	if err != nil {
 		return 0, err
 	}
-	n, err := s.store.CountCalls(ctx, a.scope(), df)
-	if err != nil {
-		return 0, errInternal(err)
-	}
-	return n, nil
+	return read(ctx, s, &a, func(sc db.Scope) (int64, error) { return s.store.CountCalls(ctx, sc, df) })
 }
 
 // CallsByIDs returns, for batch loading, the calls among ids that the actor
 // may see, keyed by id.
 func (s *Service) CallsByIDs(ctx context.Context, a Actor, ids []int64) (map[int64]*Call, error) {
-	if err := a.require(); err != nil {
+	a, err := s.begin(ctx, a)
+	if err != nil {
 		return nil, err
 	}
-	rows, err := s.store.CallsByIDs(ctx, ids, a.scope())
+	rows, err := read(ctx, s, &a, func(sc db.Scope) ([]db.CallRow, error) { return s.store.CallsByIDs(ctx, ids, sc) })
 	if err != nil {
-		return nil, errInternal(err)
+		return nil, err
 	}
 	out := make(map[int64]*Call, len(rows))
 	for i := range rows {

@@ -236,7 +236,8 @@ func (f ChangeFilter) db() (db.ChangeFilter, error) {
 // in one statement. Whoever may see a call sees its changes; staff and
 // support see every change, those of deleted calls too.
 func (s *Service) ChangesConnection(ctx context.Context, a Actor, f ChangeFilter, args PageArgs) (*Connection[*Change], error) {
-	if err := a.require(); err != nil {
+	a, err := s.begin(ctx, a)
+	if err != nil {
 		return nil, err
 	}
 	df, err := f.db()
@@ -245,35 +246,33 @@ func (s *Service) ChangesConnection(ctx context.Context, a Actor, f ChangeFilter
 	}
 	return connect(ctx, changeOrder, args,
 		func(ctx context.Context, p db.Page) ([]db.ChangeRow, error) {
-			return s.store.ListChanges(ctx, a.scope(), df, p)
+			return read(ctx, s, &a, func(sc db.Scope) ([]db.ChangeRow, error) { return s.store.ListChanges(ctx, sc, df, p) })
 		},
-		changeKey, a.change)
+		changeKey, func(r *db.ChangeRow) *Change { return a.change(r) })
 }
 
 // CountChanges counts the changes of the feed under f.
 func (s *Service) CountChanges(ctx context.Context, a Actor, f ChangeFilter) (int64, error) {
-	if err := a.require(); err != nil {
+	a, err := s.begin(ctx, a)
+	if err != nil {
 		return 0, err
 	}
 	df, err := f.db()
 	if err != nil {
 		return 0, err
 	}
-	n, err := s.store.CountChanges(ctx, a.scope(), df)
-	if err != nil {
-		return 0, errInternal(err)
-	}
-	return n, nil
+	return read(ctx, s, &a, func(sc db.Scope) (int64, error) { return s.store.CountChanges(ctx, sc, df) })
 }
 
 // GetChange returns one change the actor may see.
 func (s *Service) GetChange(ctx context.Context, a Actor, id uuid.UUID) (*Change, error) {
-	if err := a.require(); err != nil {
+	a, err := s.begin(ctx, a)
+	if err != nil {
 		return nil, err
 	}
-	row, err := s.store.GetChange(ctx, id, a.scope())
+	row, err := read(ctx, s, &a, func(sc db.Scope) (*db.ChangeRow, error) { return s.store.GetChange(ctx, id, sc) })
 	if err != nil {
-		return nil, errInternal(err)
+		return nil, err
 	}
 	if row == nil {
 		return nil, errNotFound("No change matches the given query.")
@@ -305,7 +304,8 @@ func (h HistoryOf) column() string {
 // number of statements. A key whose history the actor may not see, or that
 // has none, gets an empty connection.
 func (s *Service) Histories(ctx context.Context, a Actor, of HistoryOf, keys []uuid.UUID, args PageArgs) (map[uuid.UUID]*Connection[*Change], error) {
-	if err := a.require(); err != nil {
+	a, err := s.begin(ctx, a)
+	if err != nil {
 		return nil, err
 	}
 	pr, err := readPageArgs(changeOrder, args)
@@ -317,9 +317,11 @@ func (s *Service) Histories(ctx context.Context, a Actor, of HistoryOf, keys []u
 	}
 	byKey := make(map[uuid.UUID][]db.ChangeRow, len(keys))
 	if pr.limit > 0 {
-		rows, err := s.store.HistoryBatch(ctx, a.scope(), of.column(), keys, pr.page)
+		rows, err := read(ctx, s, &a, func(sc db.Scope) ([]db.ChangeRow, error) {
+			return s.store.HistoryBatch(ctx, sc, of.column(), keys, pr.page)
+		})
 		if err != nil {
-			return nil, errInternal(err)
+			return nil, err
 		}
 		for _, r := range rows {
 			k := r.ConfigurationUUID
@@ -331,7 +333,7 @@ func (s *Service) Histories(ctx context.Context, a Actor, of HistoryOf, keys []u
 	}
 	out := make(map[uuid.UUID]*Connection[*Change], len(keys))
 	for _, k := range keys {
-		out[k] = assemble(pr, byKey[k], changeKey, a.change)
+		out[k] = assemble(pr, byKey[k], changeKey, func(r *db.ChangeRow) *Change { return a.change(r) })
 	}
 	return out, nil
 }
@@ -342,17 +344,16 @@ const MaxBatchKeys = 10 * MaxPageSize
 
 // CountHistories counts the history of each of keys, in one statement.
 func (s *Service) CountHistories(ctx context.Context, a Actor, of HistoryOf, keys []uuid.UUID) (map[uuid.UUID]int64, error) {
-	if err := a.require(); err != nil {
+	a, err := s.begin(ctx, a)
+	if err != nil {
 		return nil, err
 	}
 	if len(keys) > MaxBatchKeys {
 		return nil, errInternal(fmt.Errorf("core: %d histories in one batch, more than %d", len(keys), MaxBatchKeys))
 	}
-	n, err := s.store.CountHistories(ctx, a.scope(), of.column(), keys)
-	if err != nil {
-		return nil, errInternal(err)
-	}
-	return n, nil
+	return read(ctx, s, &a, func(sc db.Scope) (map[uuid.UUID]int64, error) {
+		return s.store.CountHistories(ctx, sc, of.column(), keys)
+	})
 }
 
 // VisibleChangesAfter returns up to limit (at most MaxPageSize) of the
@@ -361,7 +362,8 @@ func (s *Service) CountHistories(ctx context.Context, a Actor, of HistoryOf, key
 // calls it with the position of the last change it delivered and the actor
 // as authenticated at that moment, so a revoked role stops what it sees.
 func (s *Service) VisibleChangesAfter(ctx context.Context, a Actor, f ChangeFilter, pos ChangePosition, limit int) ([]*Change, error) {
-	if err := a.require(); err != nil {
+	a, err := s.begin(ctx, a)
+	if err != nil {
 		return nil, err
 	}
 	df, err := f.db()
@@ -369,11 +371,11 @@ func (s *Service) VisibleChangesAfter(ctx context.Context, a Actor, f ChangeFilt
 		return nil, err
 	}
 	limit = max(1, min(limit, MaxPageSize))
-	rows, err := s.store.ListChanges(ctx, a.scope(), df, db.Page{
-		Order: changeOrder, Seek: []any{pos.Txn, pos.ID}, Limit: limit,
+	rows, err := read(ctx, s, &a, func(sc db.Scope) ([]db.ChangeRow, error) {
+		return s.store.ListChanges(ctx, sc, df, db.Page{Order: changeOrder, Seek: []any{pos.Txn, pos.ID}, Limit: limit})
 	})
 	if err != nil {
-		return nil, errInternal(err)
+		return nil, err
 	}
 	out := make([]*Change, len(rows))
 	for i := range rows {
@@ -450,8 +452,7 @@ func changeLine(c *Change) ChangeLine {
 func (s *Service) ExportChanges(ctx context.Context, w io.Writer, since *time.Time) (int, error) {
 	bw := bufio.NewWriter(w)
 	enc := json.NewEncoder(bw)
-	all := Actor{}.scope()
-	all.All, all.Manages = true, true
+	all := db.Scope{All: true, Manages: true}
 	page := db.Page{Order: changeOrder, Limit: transferBatch}
 	n := 0
 	for {

@@ -71,51 +71,53 @@ func (f ConfigFilter) db() (db.ConfigFilter, error) {
 
 // GetConfig returns one configuration the actor may see.
 func (s *Service) GetConfig(ctx context.Context, a Actor, id uuid.UUID) (*Config, error) {
-	row, err := s.visibleConfig(ctx, a, id)
+	a, row, err := s.visibleConfig(ctx, a, id)
 	if err != nil {
 		return nil, err
 	}
 	return a.config(row), nil
 }
 
-func (s *Service) visibleConfig(ctx context.Context, a Actor, id uuid.UUID) (*db.ConfigRow, error) {
-	if err := a.require(); err != nil {
-		return nil, err
-	}
-	row, err := s.store.GetConfig(ctx, id, a.scope())
+// visibleConfig reads a configuration the actor may see, and returns the
+// actor as its key turned out to be.
+func (s *Service) visibleConfig(ctx context.Context, a Actor, id uuid.UUID) (Actor, *db.ConfigRow, error) {
+	a, err := s.begin(ctx, a)
 	if err != nil {
-		return nil, errInternal(err)
+		return a, nil, err
+	}
+	row, err := read(ctx, s, &a, func(sc db.Scope) (*db.ConfigRow, error) { return s.store.GetConfig(ctx, id, sc) })
+	if err != nil {
+		return a, nil, err
 	}
 	if row == nil || !a.canSee(row.Access) {
-		return nil, errNotFound(MsgConfigNotFound)
+		return a, nil, errNotFound(MsgConfigNotFound)
 	}
-	return row, nil
+	return a, row, nil
 }
 
 // ListConfigsPage is the page-number listing of REST: configurations newest
 // first, with the total the actor may see.
 func (s *Service) ListConfigsPage(ctx context.Context, a Actor, f ConfigFilter, offset, limit int) ([]*Config, int64, error) {
-	if err := a.require(); err != nil {
+	a, err := s.begin(ctx, a)
+	if err != nil {
 		return nil, 0, err
 	}
 	df, err := f.db()
 	if err != nil {
 		return nil, 0, err
 	}
-	total, err := s.store.CountConfigs(ctx, a.scope(), df)
+	total, err := read(ctx, s, &a, func(sc db.Scope) (int64, error) { return s.store.CountConfigs(ctx, sc, df) })
 	if err != nil {
-		return nil, 0, errInternal(err)
+		return nil, 0, err
 	}
 	if int64(offset) >= total {
 		return []*Config{}, total, nil
 	}
-	rows, err := s.store.ListConfigs(ctx, a.scope(), df, db.Page{
-		Order:  defaultConfigOrder,
-		Offset: offset,
-		Limit:  limit,
+	rows, err := read(ctx, s, &a, func(sc db.Scope) ([]db.ConfigRow, error) {
+		return s.store.ListConfigs(ctx, sc, df, db.Page{Order: defaultConfigOrder, Offset: offset, Limit: limit})
 	})
 	if err != nil {
-		return nil, 0, errInternal(err)
+		return nil, 0, err
 	}
 	out := make([]*Config, len(rows))
 	for i := range rows {
@@ -126,29 +128,27 @@ func (s *Service) ListConfigsPage(ctx context.Context, a Actor, f ConfigFilter, 
 
 // CountConfigs counts the configurations the actor may see.
 func (s *Service) CountConfigs(ctx context.Context, a Actor, f ConfigFilter) (int64, error) {
-	if err := a.require(); err != nil {
+	a, err := s.begin(ctx, a)
+	if err != nil {
 		return 0, err
 	}
 	df, err := f.db()
 	if err != nil {
 		return 0, err
 	}
-	n, err := s.store.CountConfigs(ctx, a.scope(), df)
-	if err != nil {
-		return 0, errInternal(err)
-	}
-	return n, nil
+	return read(ctx, s, &a, func(sc db.Scope) (int64, error) { return s.store.CountConfigs(ctx, sc, df) })
 }
 
 // ConfigsByCallIDs returns, for batch loading, the configurations of the
 // given calls that the actor may see, keyed by call id.
 func (s *Service) ConfigsByCallIDs(ctx context.Context, a Actor, callIDs []int64) (map[int64]*Config, error) {
-	if err := a.require(); err != nil {
+	a, err := s.begin(ctx, a)
+	if err != nil {
 		return nil, err
 	}
-	rows, err := s.store.ConfigsByCallIDs(ctx, callIDs, a.scope())
+	rows, err := read(ctx, s, &a, func(sc db.Scope) ([]db.ConfigRow, error) { return s.store.ConfigsByCallIDs(ctx, callIDs, sc) })
 	if err != nil {
-		return nil, errInternal(err)
+		return nil, err
 	}
 	out := make(map[int64]*Config, len(rows))
 	for i := range rows {
@@ -162,7 +162,8 @@ func (s *Service) ConfigsByCallIDs(ctx context.Context, a Actor, callIDs []int64
 // CreateConfig creates the configuration of a call. Checks run in the order
 // clients rely on: authentication, the call (visible, manageable), the values.
 func (s *Service) CreateConfig(ctx context.Context, a Actor, callUUID Opt[uuid.UUID], p Patch) (*Config, error) {
-	if err := a.require(); err != nil {
+	a, err := s.begin(ctx, a)
+	if err != nil {
 		return nil, err
 	}
 	fe := FieldErrors{}
@@ -174,10 +175,9 @@ func (s *Service) CreateConfig(ctx context.Context, a Actor, callUUID Opt[uuid.U
 		case callUUID.Null:
 			fe.Add(FieldCall, MsgNull)
 		default:
-			var err error
-			call, err = s.store.GetCall(ctx, callUUID.Value, a.scope())
+			call, err = read(ctx, s, &a, func(sc db.Scope) (*db.CallRow, error) { return s.store.GetCall(ctx, callUUID.Value, sc) })
 			if err != nil {
-				return nil, errInternal(err)
+				return nil, err
 			}
 			if call == nil || !a.canSee(call.Access) {
 				call = nil
@@ -189,6 +189,11 @@ func (s *Service) CreateConfig(ctx context.Context, a Actor, callUUID Opt[uuid.U
 	}
 	fe.Merge(p.validate())
 	if len(fe) > 0 {
+		// Without a call to read, no statement has checked the key yet:
+		// a bad key is a 401 before any 400.
+		if _, err := s.Resolve(ctx, a); err != nil {
+			return nil, err
+		}
 		return nil, errInvalid(fe)
 	}
 	row, err := s.insertConfig(ctx, a, call, p)
@@ -247,7 +252,8 @@ type Precondition struct {
 // land here: every field is optional, and modified changes even when no
 // value does.
 func (s *Service) UpdateConfig(ctx context.Context, a Actor, id uuid.UUID, p Patch, pre Precondition) (*Config, error) {
-	if err := a.require(); err != nil {
+	a, err := s.begin(ctx, a)
+	if err != nil {
 		return nil, err
 	}
 	// The common case, a valid change by someone who may make it, is one
@@ -257,17 +263,20 @@ func (s *Service) UpdateConfig(ctx context.Context, a Actor, id uuid.UUID, p Pat
 	// tests check) takes the general path below, which tells 404 from 403
 	// from 400 from 412.
 	if p.Unreadable == nil && pre.Invalid == nil && len(p.validate()) == 0 {
-		scope := a.scope()
-		row, err := s.store.UpdateConfig(ctx, db.ConfigUpdate{UUID: id, Scope: &scope, Set: p.columns(), Now: db.Now(), Expect: pre.Modified,
-			Meta: a.changeMeta(ctx)})
+		// Folded with the check of a key not checked yet, the statement
+		// writes only for a good key (and records its user as the actor).
+		row, err := read(ctx, s, &a, func(sc db.Scope) (*db.ConfigRow, error) {
+			return s.store.UpdateConfig(ctx, db.ConfigUpdate{UUID: id, Scope: &sc, Set: p.columns(), Now: db.Now(),
+				Expect: pre.Modified, Meta: a.changeMeta(ctx)})
+		})
 		if err != nil {
-			return nil, errInternal(err)
+			return nil, err
 		}
 		if row != nil {
 			return a.config(row), nil
 		}
 	}
-	row, err := s.visibleConfig(ctx, a, id)
+	a, row, err := s.visibleConfig(ctx, a, id)
 	if err != nil {
 		return nil, err
 	}
@@ -316,7 +325,7 @@ func (s *Service) missedWrite(ctx context.Context, id int64) error {
 
 // DeleteConfig deletes a configuration; the call keeps the defaults.
 func (s *Service) DeleteConfig(ctx context.Context, a Actor, id uuid.UUID, pre Precondition) error {
-	row, err := s.visibleConfig(ctx, a, id)
+	a, row, err := s.visibleConfig(ctx, a, id)
 	if err != nil {
 		return err
 	}
@@ -339,7 +348,7 @@ func (s *Service) DeleteConfig(ctx context.Context, a Actor, id uuid.UUID, pre P
 // SetConfigForCall creates or updates the configuration of a call, so a
 // settings form needs no prior lookup. created tells which happened.
 func (s *Service) SetConfigForCall(ctx context.Context, a Actor, callUUID uuid.UUID, p Patch) (cfg *Config, created bool, err error) {
-	call, err := s.visibleCall(ctx, a, callUUID)
+	a, call, err := s.visibleCall(ctx, a, callUUID)
 	if err != nil {
 		return nil, false, err
 	}

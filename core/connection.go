@@ -300,7 +300,8 @@ func connect[R any, T any](ctx context.Context, order []db.Order, args PageArgs,
 
 // ConfigsConnection is GraphQL's keyset listing of configurations.
 func (s *Service) ConfigsConnection(ctx context.Context, a Actor, f ConfigFilter, order []OrderBy, args PageArgs) (*Connection[*Config], error) {
-	if err := a.require(); err != nil {
+	a, err := s.begin(ctx, a)
+	if err != nil {
 		return nil, err
 	}
 	df, err := f.db()
@@ -313,7 +314,7 @@ func (s *Service) ConfigsConnection(ctx context.Context, a Actor, f ConfigFilter
 	}
 	return connect(ctx, cols, args,
 		func(ctx context.Context, p db.Page) ([]db.ConfigRow, error) {
-			return s.store.ListConfigs(ctx, a.scope(), df, p)
+			return read(ctx, s, &a, func(sc db.Scope) ([]db.ConfigRow, error) { return s.store.ListConfigs(ctx, sc, df, p) })
 		},
 		func(r *db.ConfigRow) []any {
 			vals := make([]any, len(cols))
@@ -331,12 +332,13 @@ func (s *Service) ConfigsConnection(ctx context.Context, a Actor, f ConfigFilter
 			}
 			return vals
 		},
-		a.config)
+		func(r *db.ConfigRow) *Config { return a.config(r) }) // a as the fetch settled it
 }
 
 // CallsConnection is GraphQL's keyset listing of calls.
 func (s *Service) CallsConnection(ctx context.Context, a Actor, f CallFilter, order []OrderBy, args PageArgs) (*Connection[*Call], error) {
-	if err := a.require(); err != nil {
+	a, err := s.begin(ctx, a)
+	if err != nil {
 		return nil, err
 	}
 	df, err := f.db()
@@ -349,7 +351,7 @@ func (s *Service) CallsConnection(ctx context.Context, a Actor, f CallFilter, or
 	}
 	return connect(ctx, cols, args,
 		func(ctx context.Context, p db.Page) ([]db.CallRow, error) {
-			return s.store.ListCalls(ctx, a.scope(), df, p)
+			return read(ctx, s, &a, func(sc db.Scope) ([]db.CallRow, error) { return s.store.ListCalls(ctx, sc, df, p) })
 		},
 		func(r *db.CallRow) []any {
 			vals := make([]any, len(cols))
@@ -367,5 +369,5 @@ func (s *Service) CallsConnection(ctx context.Context, a Actor, f CallFilter, or
 			}
 			return vals
 		},
-		a.call)
+		func(r *db.CallRow) *Call { return a.call(r) })
 }

@@ -20,8 +20,11 @@ type CallFilter struct {
 	State string
 }
 
-// callColumns are the columns callDest scans, before the access columns.
-const callColumns = "c.id, c.uuid, c.organisation_id, c.name, c.description, c.state, c.created, c.modified"
+// callCols are the columns callDest scans, before the access columns.
+var callCols = []column{
+	{"c.id", "0"}, {"c.uuid", zeroUUID}, {"c.organisation_id", "0"}, {"c.name", "''"}, {"c.description", "''"},
+	{"c.state", "''"}, {"c.created", zeroTime}, {"c.modified", zeroTime},
+}
 
 func callDest(r *CallRow) []any {
 	return []any{&r.ID, &r.UUID, &r.OrganisationID, &r.Name, &r.Description, &r.State, &r.Created, &r.Modified,
@@ -29,8 +32,10 @@ func callDest(r *CallRow) []any {
 }
 
 func selectCalls(q *sqlText, scope Scope) *sqlText {
-	q.sql("SELECT ", callColumns, ", ")
-	access(q, scope)
+	q.sql("SELECT ")
+	selectColumns(q, callCols, scope.folded)
+	q.sql(", ")
+	access(q, scope, len(callCols))
 	return q.sql(" FROM calls AS c WHERE TRUE")
 }
 
@@ -43,24 +48,47 @@ func callWhere(q *sqlText, scope Scope, f CallFilter) {
 
 // ListCalls reads one page of the calls visible in scope.
 func (s *Store) ListCalls(ctx context.Context, scope Scope, f CallFilter, pg Page) ([]CallRow, error) {
-	q := selectCalls(s.text(), scope)
-	callWhere(q, scope, f)
-	pg.write(q)
+	list := func(q *sqlText, scope Scope) {
+		selectCalls(q, scope)
+		callWhere(q, scope, f)
+		pg.write(q)
+	}
+	if s.folds(scope) {
+		return foldedRead(ctx, s, scope, withAccess(callCols), list, callDest)
+	}
+	scope, err := s.resolve(ctx, scope)
+	if err != nil {
+		return nil, err
+	}
+	q := s.text()
+	list(q, scope)
 	return collect(ctx, s, q, callDest)
 }
 
 // CountCalls counts the calls visible in scope.
 func (s *Store) CountCalls(ctx context.Context, scope Scope, f CallFilter) (int64, error) {
-	q := s.text().sql("SELECT count(*) FROM calls AS c WHERE TRUE")
-	callWhere(q, scope, f)
-	return s.count(ctx, q)
+	return foldableCount(ctx, s, scope, func(q *sqlText, scope Scope) {
+		q.sql("SELECT count(*) FROM calls AS c WHERE TRUE")
+		callWhere(q, scope, f)
+	})
 }
 
 // GetCall reads one call by uuid with the viewer's access; (nil, nil) when
 // there is none.
 func (s *Store) GetCall(ctx context.Context, id uuid.UUID, scope Scope) (*CallRow, error) {
-	q := selectCalls(s.text(), scope)
-	q.sql(" AND c.uuid = ").arg(id)
+	get := func(q *sqlText, scope Scope) {
+		selectCalls(q, scope)
+		q.sql(" AND c.uuid = ").arg(id)
+	}
+	if s.folds(scope) {
+		return first(foldedRead(ctx, s, scope, withAccess(callCols), get, callDest))
+	}
+	scope, err := s.resolve(ctx, scope)
+	if err != nil {
+		return nil, err
+	}
+	q := s.text()
+	get(q, scope)
 	return first(collect(ctx, s, q, callDest))
 }
 
@@ -69,6 +97,10 @@ func (s *Store) GetCall(ctx context.Context, id uuid.UUID, scope Scope) (*CallRo
 func (s *Store) CallsByIDs(ctx context.Context, ids []int64, scope Scope) ([]CallRow, error) {
 	if len(ids) == 0 {
 		return []CallRow{}, nil
+	}
+	scope, err := s.resolve(ctx, scope)
+	if err != nil {
+		return nil, err
 	}
 	q := selectCalls(&sqlText{}, scope)
 	q.sql(" AND c.id IN ").list(ids)

@@ -38,6 +38,8 @@ type ChangeMeta struct {
 	ActorUsername string
 	Via           string
 	RequestID     string // "": none
+
+	actorFromKey bool // the write checks the actor's key itself (CTE "a")
 }
 
 func nullString(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }
@@ -184,7 +186,13 @@ func changeValues(q *sqlText, m ChangeMeta, txn, kind, at, cfgUUID, callUUID, be
 		m.UUID = uuid.New()
 	}
 	q.arg(m.UUID).sql(", ", txn, ", '", kind, "', ", at, ", ", cfgUUID, ", ", callUUID, ", ")
-	q.arg(m.ActorUUID).sql(", ").arg(nullString(m.ActorUsername)).sql(", ").arg(m.Via).sql(", ").arg(nullString(m.RequestID))
+	if m.actorFromKey {
+		// The actor is the key's user, checked in the same statement.
+		q.sql("a.uuuid, a.username")
+	} else {
+		q.arg(m.ActorUUID).sql(", ").arg(nullString(m.ActorUsername))
+	}
+	q.sql(", ").arg(m.Via).sql(", ").arg(nullString(m.RequestID))
 	q.sql(", ", before, ", ", after)
 }
 
@@ -335,13 +343,17 @@ func (s *Store) changeWhere(q *sqlText, f ChangeFilter) {
 
 func selectChanges(q *sqlText, scope Scope) {
 	q.sql("SELECT ", changeColumns, ", ")
-	access(q, scope)
+	access(q, scope, -1)
 	fromChanges(q, scope)
 }
 
 // ListChanges reads one page of the final changes visible in scope, with
 // their calls, in one statement.
 func (s *Store) ListChanges(ctx context.Context, scope Scope, f ChangeFilter, pg Page) ([]ChangeRow, error) {
+	scope, err := s.resolve(ctx, scope)
+	if err != nil {
+		return nil, err
+	}
 	q := s.text()
 	selectChanges(q, scope)
 	s.changeWhere(q, f)
@@ -351,6 +363,10 @@ func (s *Store) ListChanges(ctx context.Context, scope Scope, f ChangeFilter, pg
 
 // CountChanges counts the final changes visible in scope.
 func (s *Store) CountChanges(ctx context.Context, scope Scope, f ChangeFilter) (int64, error) {
+	scope, err := s.resolve(ctx, scope)
+	if err != nil {
+		return 0, err
+	}
 	q := s.text().sql("SELECT count(*)")
 	fromChanges(q, scope)
 	s.changeWhere(q, f)
@@ -360,6 +376,10 @@ func (s *Store) CountChanges(ctx context.Context, scope Scope, f ChangeFilter) (
 // GetChange reads one final change by uuid if scope sees it; (nil, nil)
 // otherwise.
 func (s *Store) GetChange(ctx context.Context, id uuid.UUID, scope Scope) (*ChangeRow, error) {
+	scope, err := s.resolve(ctx, scope)
+	if err != nil {
+		return nil, err
+	}
 	q := s.text()
 	selectChanges(q, scope)
 	s.horizon(q)
@@ -400,6 +420,10 @@ func (s *Store) HistoryBatch(ctx context.Context, scope Scope, by string, keys [
 	if len(keys) == 0 {
 		return []ChangeRow{}, nil
 	}
+	scope, err := s.resolve(ctx, scope)
+	if err != nil {
+		return nil, err
+	}
 	pgsql := s.postgres()
 	q := &sqlText{}
 	q.sql("WITH k (n, key) AS (VALUES ")
@@ -415,7 +439,7 @@ func (s *Store) HistoryBatch(ctx context.Context, scope Scope, by string, keys [
 		}
 	}
 	q.sql(") SELECT ", changeColumns, ", ")
-	access(q, scope)
+	access(q, scope, -1)
 	// One history, cut: the innermost ch is the table.
 	history := func(columns string) {
 		q.sql("SELECT ", columns, " FROM call_assignment_configuration_changes AS ch WHERE ", by, " = k.key")
@@ -454,6 +478,10 @@ func (s *Store) CountHistories(ctx context.Context, scope Scope, by string, keys
 	out := map[uuid.UUID]int64{}
 	if len(keys) == 0 {
 		return out, nil
+	}
+	scope, err := s.resolve(ctx, scope)
+	if err != nil {
+		return nil, err
 	}
 	q := &sqlText{}
 	q.sql("SELECT ", by, ", count(*)")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"strconv"
 	"time"
 
 	"github.com/google/uuid"
@@ -34,6 +35,16 @@ const configColumns = `cfg.id, cfg.uuid, cfg.call_id, cfg.auto_reassign_on_decli
   cfg.assignment_expiration_days, cfg.send_reminder_before_expiry_days, cfg.created, cfg.modified,
   c.uuid, c.name, c.organisation_id, c.state, c.description, c.created, c.modified`
 
+// configCols are configColumns and the access columns one by one, for a
+// read folded with a key check.
+var configCols = []column{
+	{"cfg.id", "0"}, {"cfg.uuid", zeroUUID}, {"cfg.call_id", "0"}, {"cfg.auto_reassign_on_decline", "FALSE"},
+	{"cfg.max_auto_reassign_attempts", "0"}, {"cfg.assignment_expiration_days", "0"}, {"cfg.send_reminder_before_expiry_days", "0"},
+	{"cfg.created", zeroTime}, {"cfg.modified", zeroTime},
+	{"c.uuid", zeroUUID}, {"c.name", "''"}, {"c.organisation_id", "0"}, {"c.state", "''"}, {"c.description", "''"},
+	{"c.created", zeroTime}, {"c.modified", zeroTime},
+}
+
 func configDest(r *ConfigRow) []any {
 	return []any{&r.ID, &r.UUID, &r.CallID, &r.AutoReassignOnDecline, &r.MaxAutoReassignAttempts,
 		&r.AssignmentExpirationDays, &r.SendReminderBeforeExpiryDays, &r.Created, &r.Modified,
@@ -44,8 +55,10 @@ func configDest(r *ConfigRow) []any {
 // selectConfigs starts q, a statement reading configurations with their
 // calls and the viewer's access: the columns configDest scans.
 func selectConfigs(q *sqlText, scope Scope) *sqlText {
-	q.sql("SELECT ", configColumns, ", ")
-	access(q, scope)
+	q.sql("SELECT ")
+	selectColumns(q, configCols, scope.folded)
+	q.sql(", ")
+	access(q, scope, len(configCols))
 	return q.sql(" FROM call_assignment_configurations AS cfg JOIN calls AS c ON c.id = cfg.call_id WHERE TRUE")
 }
 
@@ -75,9 +88,20 @@ func configWhere(q *sqlText, scope Scope, f ConfigFilter, joined bool) {
 // ListConfigs reads one page of the configurations visible in scope, with
 // their calls and the viewer's access, in one statement.
 func (s *Store) ListConfigs(ctx context.Context, scope Scope, f ConfigFilter, pg Page) ([]ConfigRow, error) {
-	q := selectConfigs(s.text(), scope)
-	configWhere(q, scope, f, true)
-	pg.write(q)
+	list := func(q *sqlText, scope Scope) {
+		selectConfigs(q, scope)
+		configWhere(q, scope, f, true)
+		pg.write(q)
+	}
+	if s.folds(scope) {
+		return foldedRead(ctx, s, scope, withAccess(configCols), list, configDest)
+	}
+	scope, err := s.resolve(ctx, scope)
+	if err != nil {
+		return nil, err
+	}
+	q := s.text()
+	list(q, scope)
 	return collect(ctx, s, q, configDest)
 }
 
@@ -85,16 +109,28 @@ func (s *Store) ListConfigs(ctx context.Context, scope Scope, f ConfigFilter, pg
 // configuration has its call (a foreign key), so the count reads the
 // configurations alone: counting is the expensive part of a listing.
 func (s *Store) CountConfigs(ctx context.Context, scope Scope, f ConfigFilter) (int64, error) {
-	q := s.text().sql("SELECT count(*) FROM call_assignment_configurations AS cfg WHERE TRUE")
-	configWhere(q, scope, f, false)
-	return s.count(ctx, q)
+	return foldableCount(ctx, s, scope, func(q *sqlText, scope Scope) {
+		q.sql("SELECT count(*) FROM call_assignment_configurations AS cfg WHERE TRUE")
+		configWhere(q, scope, f, false)
+	})
 }
 
 // GetConfig reads one configuration by uuid, whoever may see it: the caller
 // decides from the returned Access. It returns (nil, nil) when none exists.
 func (s *Store) GetConfig(ctx context.Context, id uuid.UUID, scope Scope) (*ConfigRow, error) {
-	q := selectConfigs(s.text(), scope)
-	q.sql(" AND cfg.uuid = ").arg(id)
+	get := func(q *sqlText, scope Scope) {
+		selectConfigs(q, scope)
+		q.sql(" AND cfg.uuid = ").arg(id)
+	}
+	if s.folds(scope) {
+		return first(foldedRead(ctx, s, scope, withAccess(configCols), get, configDest))
+	}
+	scope, err := s.resolve(ctx, scope)
+	if err != nil {
+		return nil, err
+	}
+	q := s.text()
+	get(q, scope)
 	return first(collect(ctx, s, q, configDest))
 }
 
@@ -104,6 +140,10 @@ func (s *Store) GetConfig(ctx context.Context, id uuid.UUID, scope Scope) (*Conf
 func (s *Store) ConfigsByCallIDs(ctx context.Context, callIDs []int64, scope Scope) ([]ConfigRow, error) {
 	if len(callIDs) == 0 {
 		return []ConfigRow{}, nil
+	}
+	scope, err := s.resolve(ctx, scope)
+	if err != nil {
+		return nil, err
 	}
 	q := selectConfigs(&sqlText{}, scope)
 	q.sql(" AND cfg.call_id IN ").list(callIDs)
@@ -227,6 +267,15 @@ func forward(now, prev time.Time) time.Time {
 // the values before (SELECT … FOR UPDATE, which waits for a concurrent
 // writer and then sees its values), updates it, and inserts the change.
 func (s *Store) UpdateConfig(ctx context.Context, u ConfigUpdate) (*ConfigRow, error) {
+	if u.Scope != nil && u.Scope.Key != nil {
+		// A key not checked yet: the write checks it itself where it can,
+		// and otherwise declines, so that the caller checks the key (and
+		// reports what is wrong) before anything is written.
+		if s.folds(*u.Scope) {
+			return s.updateWithKeyCheck(ctx, u)
+		}
+		return nil, nil
+	}
 	if s.postgres() {
 		if u.Scope != nil {
 			return first(collectOnce(ctx, s, updateStatement(s.text(), u), configDest))
@@ -299,9 +348,23 @@ func configForChange(ctx context.Context, tx bun.Tx, id int64) (*changedConfig, 
 // By Scope it answers configColumns with the call and the access columns
 // of a manager, by ID configOnlyColumns.
 func updateStatement(q *sqlText, u ConfigUpdate) *sqlText {
-	q.sql("WITH prev AS (SELECT cfg.id, ", settingsExprs("cfg"), ", ", nextChangeTxn("cfg"), " AS txn FROM call_assignment_configurations AS cfg")
+	if u.Scope != nil && u.Scope.folded {
+		keyCTE(q, u.Scope.Key)
+		q.sql(", prev")
+	} else {
+		q.sql("WITH prev")
+	}
+	q.sql(" AS (SELECT cfg.id, ", settingsExprs("cfg"), ", ", nextChangeTxn("cfg"), " AS txn FROM call_assignment_configurations AS cfg")
 	if u.Scope != nil {
-		q.sql(" JOIN calls AS c ON c.id = cfg.call_id WHERE cfg.uuid = ").arg(u.UUID).sql(" AND ")
+		q.sql(" JOIN calls AS c ON c.id = cfg.call_id")
+		if u.Scope.folded {
+			q.sql(" CROSS JOIN a")
+		}
+		q.sql(" WHERE cfg.uuid = ").arg(u.UUID).sql(" AND ")
+		if u.Scope.folded {
+			validKey(q, u.Scope.Key)
+			q.sql(" AND ")
+		}
 		manageable(q, *u.Scope)
 	} else {
 		q.sql(" WHERE cfg.id = ").arg(u.ID)
@@ -317,13 +380,75 @@ func updateStatement(q *sqlText, u ConfigUpdate) *sqlText {
 	q.sql(" FROM prev WHERE cfg.id = prev.id RETURNING cfg.id, cfg.uuid, cfg.call_id, ", settingsExprs("cfg"), ", cfg.created, cfg.modified)")
 	q.sql(", ch AS (INSERT INTO call_assignment_configuration_changes (", changeInsertColumns, ") SELECT ")
 	changeValues(q, u.Meta, "prev.txn", ChangeUpdated, "upd.modified", "upd.uuid", callUUIDOf("upd"), settingsExprs("prev"), settingsExprs("upd"))
-	q.sql(" FROM upd JOIN prev ON prev.id = upd.id)")
+	q.sql(" FROM upd JOIN prev ON prev.id = upd.id")
+	if u.Scope != nil && u.Scope.folded {
+		q.sql(" CROSS JOIN a")
+	}
+	q.sql(")")
 	if u.Scope == nil {
 		return q.sql(" SELECT ", configOnlyColumns, " FROM upd")
 	}
-	return q.sql(` SELECT upd.id, upd.uuid, upd.call_id, `, settingsExprs("upd"), `, upd.created, upd.modified,
-  c.uuid, c.name, c.organisation_id, c.state, c.description, c.created, c.modified, TRUE, TRUE, FALSE
-  FROM upd JOIN calls AS c ON c.id = upd.call_id`)
+	// The written row with its call, and a manager's access (the write
+	// checked it), as configDest scans them.
+	written := func() {
+		for i, e := range updatedColumns {
+			if i > 0 {
+				q.sql(", ")
+			}
+			q.sql(e)
+			if u.Scope.folded {
+				q.sql(" AS k", strconv.Itoa(i))
+			}
+		}
+		q.sql(" FROM upd JOIN calls AS c ON c.id = upd.call_id")
+	}
+	if !u.Scope.folded {
+		q.sql(" SELECT ")
+		written()
+		return q
+	}
+	// Folded with the key check: the key's columns first, the written row
+	// (if any) after them, as foldedRead answers.
+	q.sql(", w AS (SELECT ")
+	written()
+	q.sql(") SELECT ", tokenColumns, ", w.k0 IS NOT NULL")
+	for i, c := range withAccess(configCols) {
+		q.sql(", COALESCE(w.k", strconv.Itoa(i), ", ", c.zero, ")")
+	}
+	return q.sql(" FROM a LEFT JOIN w ON TRUE")
+}
+
+// updatedColumns are what an update by Scope answers, in configDest's order.
+var updatedColumns = []string{"upd.id", "upd.uuid", "upd.call_id", "upd.auto_reassign_on_decline", "upd.max_auto_reassign_attempts",
+	"upd.assignment_expiration_days", "upd.send_reminder_before_expiry_days", "upd.created", "upd.modified",
+	"c.uuid", "c.name", "c.organisation_id", "c.state", "c.description", "c.created", "c.modified", "TRUE", "TRUE", "FALSE"}
+
+// updateWithKeyCheck is the update by UUID and Scope folded with the check
+// of the scope's key: it writes only for a good key of a user who may
+// manage the configuration, and answers the key's columns (a row with
+// found false when nothing was written, none when no key matched).
+func (s *Store) updateWithKeyCheck(ctx context.Context, u ConfigUpdate) (*ConfigRow, error) {
+	scope := *u.Scope
+	scope.folded = true
+	u.Scope = &scope
+	u.Meta.actorFromKey = true
+	q := updateStatement(s.text(), u)
+	var (
+		ks              keyScan
+		found, keyFound bool
+	)
+	rows, err := collectOnce(ctx, s, q, func(r *ConfigRow) []any {
+		keyFound = true
+		return append(append(ks.dest(), &found), configDest(r)...)
+	})
+	if err != nil {
+		return nil, err
+	}
+	ks.done(scope.Key, keyFound)
+	if !keyFound || !found || len(rows) == 0 {
+		return nil, nil
+	}
+	return &rows[0], nil
 }
 
 // DeleteConfig deletes the configuration with this id, if modified still

@@ -44,7 +44,7 @@ func (r *queryResolver) Node(ctx context.Context, id string) (model.Node, error)
 		if err != nil {
 			return nil, err
 		}
-		user, err := hidden(r.svc.User(a, u))
+		user, err := hidden(r.svc.User(ctx, a, u))
 		if user == nil {
 			return nil, err
 		}
@@ -166,5 +166,5 @@ func (r *queryResolver) Me(ctx context.Context) (*core.User, error) {
 	if err != nil {
 		return nil, err
 	}
-	return r.svc.Me(a)
+	return r.svc.Me(ctx, a)
 }

@@ -66,12 +66,12 @@ func requestFrom(ctx context.Context) *request {
 	return req
 }
 
-// Actor authenticates the caller on first use.
+// Actor is the caller: its key is checked by the first statement of the
+// request that needs it (the core folds the check into that statement),
+// and every resolver of the request shares the answer.
 func (r *request) Actor(ctx context.Context) (core.Actor, error) {
 	r.once.Do(func() {
-		// Detached from the first caller's cancellation, so one aborted
-		// resolver cannot fail authentication for the others.
-		r.actor, r.err = r.svc.AuthenticateHeader(context.WithoutCancel(ctx), r.header)
+		r.actor, r.err = r.svc.ActorFromHeader(r.header)
 	})
 	return r.actor, r.err
 }

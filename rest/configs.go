@@ -21,7 +21,9 @@ func (h *handler) listConfigs(x *exchange) {
 	if v = pyform.Strip(v); v != "" {
 		id, ok := pyform.ParseUUID(v)
 		if !ok {
-			h.fail(x, errFields(core.FieldErrors{"call_uuid": {msgInvalidUUID}}))
+			if h.vouch(x) {
+				h.fail(x, errFields(core.FieldErrors{"call_uuid": {msgInvalidUUID}}))
+			}
 			return
 		}
 		f.CallUUID = &id
@@ -69,7 +71,9 @@ func (h *handler) createConfig(x *exchange) {
 	in, err := h.readInput(x)
 	if err != nil {
 		// DRF parses the body before it looks at the call.
-		h.fail(x, err)
+		if h.vouch(x) {
+			h.fail(x, err)
+		}
 		return
 	}
 	p := settingsPatch(in, false)

@@ -152,6 +152,9 @@ func (h *handler) options(x *exchange) {
 
 // root is DRF's DefaultRouter API root: the list endpoints by name.
 func (h *handler) root(x *exchange) {
+	if !h.vouch(x) {
+		return
+	}
 	base := h.base(x)
 	buf := getBuffer()
 	defer putBuffer(buf)
@@ -167,7 +170,7 @@ func (h *handler) root(x *exchange) {
 // the text of a missing object, as in DRF, whose router takes any segment.
 func (h *handler) pathID(x *exchange, notFound string) (uuid.UUID, bool) {
 	id, ok := pyform.ParseUUID(x.arg)
-	if !ok {
+	if !ok && h.vouch(x) {
 		h.fail(x, &core.Error{Kind: core.KindNotFound, Message: notFound})
 	}
 	return id, ok
