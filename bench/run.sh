@@ -29,7 +29,7 @@
 #   SERVE_EXTRA [""] more serve flags, e.g. "--db-prepared-statements=off"
 #   SERVER_DB_PORT [""] the server's DATABASE_URL goes to this port of PGADMIN's host instead
 #            (PgBouncer: 6432), with DATABASE_DIRECT_URL the direct one (bench/pgbouncer.sh)
-#   --peers: PEERS_DIR [/tmp/peers] PEERS_SYSTEMS ["pgbench pg5 callcfg callcfg_rest"]
+#   --peers: PEERS_DIR [/tmp/peers] PEERS_SYSTEMS ["hello pgbench pg5 callcfg callcfg_rest"]
 #            PEERS_RUN [/work/shared/peers/run.sh] PEERS_TIMEOUT [3600] HTTP_PORT [5050]
 #            PEERS_ADMIN_PORT [5072] (the admin listener of our server in the peers' run)
 # =============================================================================
@@ -70,7 +70,7 @@ DB=${DB:-callcfg_bench}
 WORKDB=${DB}_work
 PEERS_DIR=${PEERS_DIR:-/tmp/peers}
 PEERS_RUN=${PEERS_RUN:-/work/shared/peers/run.sh}
-PEERS_SYSTEMS=${PEERS_SYSTEMS:-"pgbench pg5 callcfg callcfg_rest"}
+PEERS_SYSTEMS=${PEERS_SYSTEMS:-"hello pgbench pg5 callcfg callcfg_rest"}
 PEERS_TIMEOUT=${PEERS_TIMEOUT:-3600}
 HTTP_PORT=${HTTP_PORT:-5050}
 PEERS_ADMIN_PORT=${PEERS_ADMIN_PORT:-5072}
@@ -625,6 +625,11 @@ table() {
   local peers=${PEERS_RESULTS:-/dev/null}
   awk -F'\t' -v cases="$CASES" -v extra="$PGB_EXTRA" -v haspeers="${PEERS_RESULTS:+1}" '
     function join(a, b) { return (a == "") ? b : a " / " b }
+    function us(cpu, r) {   # server CPU per request: CPU % of one core ÷ req/s, in µs
+      if (cpu == "" || r == "" || cpu == "-" || cpu == "n/a" || r == "n/a" || r + 0 == 0) return "n/a"
+      return sprintf("%.0f", cpu * 1e4 / r)
+    }
+    function xhello(u) { return (u == "n/a" || hello == "") ? "n/a" : sprintf("%.1f×", u / hello) }
     function ratio(x, y, pct) {
       if (x == "" || y == "" || x == "n/a" || y == "n/a" || y + 0 == 0) return "n/a"
       return pct ? sprintf("%.0f %%", 100 * x / y) : sprintf("%.2f×", x / y)
@@ -636,18 +641,24 @@ table() {
       R[k] = join(R[k], ($13 != "" && $4 == "n/a") ? "n/a (" $13 ")" : ($13 == "go test running") ? $4 "*" : $4)
       E[k] = join(E[k], $8); S[k] = join(S[k], $9); M[k] = join(M[k], $10)
       CPU[k] = join(CPU[k], $11 "," $14 "," $15)
+      u = us($11, $4); US[k] = join(US[k], u); usr[k, $3] = u
       have[k] = 1; next
     }
     file == 2 {   # the peers: system case run rps p50 p99 requests sockerr non2xx gqlerr ...
       prps[$1, $2, $3] = $4; pp50[$1, $2] = join(pp50[$1, $2], $5); pp99[$1, $2] = join(pp99[$1, $2], $6)
       pr[$1, $2] = join(pr[$1, $2], $4); pe[$1, $2] = join(pe[$1, $2], $8 + $9 + $10); prun[$3] = 1
-      pc[$1, $2] = join(pc[$1, $2], $11 "," $14 "," $13); next
+      pc[$1, $2] = join(pc[$1, $2], $11 "," $14 "," $13)
+      u = us($11, $4); pus[$1, $2] = join(pus[$1, $2], u); pusr[$1, $2, $3] = u
+      # The bare handler answering a POST: the floor every system is held against.
+      if ($1 == "hello" && $2 == "post" && u != "n/a") { hsum += u; hn++ }
+      next
     }
     END {
+      if (hn > 0) hello = hsum / hn
       nr = 0; for (r in rounds) nr++
       npr = 0; for (r in prun) npr++
-      head = "| case | system | req/s | p50 ms | p99 ms | peak RSS MiB | SQL stmts/req | ÷ pgbench limit | errors | CPU % server,PG,machine |"
-      sep = "|---|---|---|---|---|---|---|---|---|---|"
+      head = "| case | system | req/s | p50 ms | p99 ms | peak RSS MiB | SQL stmts/req | ÷ pgbench limit | errors | CPU % server,PG,machine | server µs/req | × hello |"
+      sep = "|---|---|---|---|---|---|---|---|---|---|---|---|"
       if (haspeers) { head = head " × PostGraphile v5 |"; sep = sep "---|" }
       print head; print sep
       n = split(cases, C, " "); ne = split(extra, X, " ")
@@ -659,18 +670,23 @@ table() {
         row(c, "rest", "rest_" c, "callcfg REST")
         if (haspeers && (("pg5", c) in pr)) {
           lim = ""; for (r = 1; r <= npr; r++) lim = join(lim, ratio(prps["pg5", c, r], prps["pgbench", c, r], 1))
-          line = sprintf("| %s | PostGraphile v5 (peers run) | %s | %s | %s | – | – | %s | %s | %s |", c, pr["pg5", c], pp50["pg5", c], pp99["pg5", c], lim, pe["pg5", c], pc["pg5", c])
+          xh = ""; for (r = 1; r <= npr; r++) xh = join(xh, xhello(pusr["pg5", c, r]))
+          line = sprintf("| %s | PostGraphile v5 (peers run) | %s | %s | %s | – | – | %s | %s | %s | %s | %s |", c, pr["pg5", c], pp50["pg5", c], pp99["pg5", c], lim, pe["pg5", c], pc["pg5", c], pus["pg5", c], xh)
           print line " 1.00× |"
         }
       }
+      print ""
+      if (hn > 0) printf "Server µs/req: CPU time of the server process ÷ requests served in the measured run; × hello: that ÷ the bare Go net/http handler of the peers run answering a POST (%.0f µs/req, mean of %d round(s), same invocation).\n", hello, hn
+      else print "Server µs/req: CPU time of the server process ÷ requests served; × hello needs --peers with hello in PEERS_SYSTEMS."
     }
-    function row(c, sys, name, label,    k, lim, r, pv, ps, line) {
+    function row(c, sys, name, label,    k, lim, r, pv, ps, line, xh) {
       k = c SUBSEP sys
       if (!(k in have)) return
       lim = ""
       if (sys == "pgbench") lim = "(limit)"
       else for (r = 1; r <= nr; r++) lim = join(lim, ratio(rps[k, r], rps[c SUBSEP "pgbench", r], 1))
-      line = sprintf("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |", name, label, R[k], P50[k], P99[k], M[k], S[k], lim, E[k], CPU[k])
+      xh = ""; for (r = 1; r <= nr; r++) xh = join(xh, xhello(usr[k, r]))
+      line = sprintf("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |", name, label, R[k], P50[k], P99[k], M[k], S[k], lim, E[k], CPU[k], US[k], xh)
       if (haspeers) {
         ps = (sys == "graphql") ? "callcfg" : (sys == "rest") ? "callcfg_rest" : ""
         pv = ""
