@@ -122,6 +122,12 @@ func withAccess(cols []column) []column {
 	return append(cols[:len(cols):len(cols)], column{zero: "FALSE"}, column{zero: "FALSE"}, column{zero: "FALSE"})
 }
 
+// The folded reads' columns, made once rather than on every request.
+var (
+	callColsWithAccess   = withAccess(callCols)
+	configColsWithAccess = withAccess(configCols)
+)
+
 // visible narrows to the calls the viewer holds a role on, unless it sees
 // all; callID is the column holding the call's id.
 func visible(s *sqlText, scope Scope, callID string) {

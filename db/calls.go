@@ -54,7 +54,7 @@ func (s *Store) ListCalls(ctx context.Context, scope Scope, f CallFilter, pg Pag
 		pg.write(q)
 	}
 	if s.folds(scope) {
-		return foldedRead(ctx, s, scope, withAccess(callCols), list, callDest)
+		return foldedRead(ctx, s, scope, callColsWithAccess, list, callDest)
 	}
 	scope, err := s.resolve(ctx, scope)
 	if err != nil {
@@ -81,7 +81,7 @@ func (s *Store) GetCall(ctx context.Context, id uuid.UUID, scope Scope) (*CallRo
 		q.sql(" AND c.uuid = ").arg(id)
 	}
 	if s.folds(scope) {
-		return first(foldedRead(ctx, s, scope, withAccess(callCols), get, callDest))
+		return first(foldedRead(ctx, s, scope, callColsWithAccess, get, callDest))
 	}
 	scope, err := s.resolve(ctx, scope)
 	if err != nil {

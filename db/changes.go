@@ -199,8 +199,15 @@ func changeValues(q *sqlText, m ChangeMeta, txn, kind, at, cfgUUID, callUUID, be
 // settingsExprs lists the four settings columns of a table alias, or four
 // NULLs when alias is empty.
 func settingsExprs(alias string) string {
-	if alias == "" {
+	switch alias {
+	case "":
 		return "NULL, NULL, NULL, NULL"
+	case "cfg": // the aliases of the write path, spelt out so it builds no strings
+		return "cfg.auto_reassign_on_decline, cfg.max_auto_reassign_attempts, cfg.assignment_expiration_days, cfg.send_reminder_before_expiry_days"
+	case "prev":
+		return "prev.auto_reassign_on_decline, prev.max_auto_reassign_attempts, prev.assignment_expiration_days, prev.send_reminder_before_expiry_days"
+	case "upd":
+		return "upd.auto_reassign_on_decline, upd.max_auto_reassign_attempts, upd.assignment_expiration_days, upd.send_reminder_before_expiry_days"
 	}
 	return alias + ".auto_reassign_on_decline, " + alias + ".max_auto_reassign_attempts, " +
 		alias + ".assignment_expiration_days, " + alias + ".send_reminder_before_expiry_days"

@@ -94,7 +94,7 @@ func (s *Store) ListConfigs(ctx context.Context, scope Scope, f ConfigFilter, pg
 		pg.write(q)
 	}
 	if s.folds(scope) {
-		return foldedRead(ctx, s, scope, withAccess(configCols), list, configDest)
+		return foldedRead(ctx, s, scope, configColsWithAccess, list, configDest)
 	}
 	scope, err := s.resolve(ctx, scope)
 	if err != nil {
@@ -123,7 +123,7 @@ func (s *Store) GetConfig(ctx context.Context, id uuid.UUID, scope Scope) (*Conf
 		q.sql(" AND cfg.uuid = ").arg(id)
 	}
 	if s.folds(scope) {
-		return first(foldedRead(ctx, s, scope, withAccess(configCols), get, configDest))
+		return first(foldedRead(ctx, s, scope, configColsWithAccess, get, configDest))
 	}
 	scope, err := s.resolve(ctx, scope)
 	if err != nil {
@@ -244,7 +244,7 @@ type ConfigUpdate struct {
 // SQLite, whose one writer serialises the transaction that reads the
 // stored value first, forward does.
 func forwardModified(q *sqlText, now time.Time, alias string) {
-	q.sql("GREATEST(").arg(now).sql(", " + alias + ".modified + interval '1 microsecond')")
+	q.sql("GREATEST(").arg(now).sql(", ", alias, ".modified + interval '1 microsecond')")
 }
 
 func forward(now, prev time.Time) time.Time {
@@ -412,7 +412,7 @@ func updateStatement(q *sqlText, u ConfigUpdate) *sqlText {
 	q.sql(", w AS (SELECT ")
 	written()
 	q.sql(") SELECT ", tokenColumns, ", w.k0 IS NOT NULL")
-	for i, c := range withAccess(configCols) {
+	for i, c := range configColsWithAccess {
 		q.sql(", COALESCE(w.k", strconv.Itoa(i), ", ", c.zero, ")")
 	}
 	return q.sql(" FROM a LEFT JOIN w ON TRUE")

@@ -155,9 +155,10 @@ func foldedRead[T any](ctx context.Context, s *Store, scope Scope, cols []column
 		ks              keyScan
 		found, keyFound bool
 	)
+	defer q.release()
 	rows, err := retryRead(ctx, s.bdb, func() ([]T, error) {
 		keyFound = false
-		return collectOnce(ctx, s, q, func(r *T) []any {
+		return scanAll(ctx, s, q, func(r *T) []any {
 			keyFound = true
 			return append(append(ks.dest(), &found), dest(r)...)
 		})

@@ -41,21 +41,23 @@ func newStmtCache(bdb *bun.DB) *stmtCache {
 const maxPrepared = 128
 
 // stmt returns the prepared statement of query, or nil once the cache is
-// full: the caller then sends the query as text.
-func (c *stmtCache) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
+// full: the caller then sends the query as text. Looking up by the bytes
+// copies nothing; only a statement prepared for the first time keeps a copy.
+func (c *stmtCache) stmt(ctx context.Context, query []byte) (*sql.Stmt, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if s, ok := c.stmts[query]; ok {
+	if s, ok := c.stmts[string(query)]; ok {
 		return s, nil
 	}
 	if len(c.stmts) >= maxPrepared {
 		return nil, nil
 	}
-	s, err := c.db.DB.PrepareContext(ctx, query)
+	text := string(query)
+	s, err := c.db.DB.PrepareContext(ctx, text)
 	if err != nil {
 		return nil, err
 	}
-	c.stmts[query] = s
+	c.stmts[text] = s
 	return s, nil
 }
 

@@ -6,7 +6,7 @@ import (
 	"errors"
 	"math"
 	"strconv"
-	"strings"
+	"sync"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -44,17 +44,41 @@ func Now() time.Time {
 // sqlText builds one statement for either database: placeholders are $n
 // for a prepared statement, so that the text is the same for every value,
 // and ? where bun fills them in (SQLite, and statements sent as text).
+//
+// The text is built in a pooled buffer: statements are a few hundred bytes
+// to a few kilobytes, built afresh on every request, and on PostgreSQL a
+// prepared statement is found by the bytes alone, so a request that finds
+// its statement prepared allocates no text at all.
 type sqlText struct {
-	b    strings.Builder
+	b    []byte
 	args []any
 	pg   bool
 }
 
-func (s *Store) text() *sqlText { return &sqlText{pg: s.prep != nil} }
+var textBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 2048); return &b }}
+
+// maxPooledText keeps the pool from holding on to the buffer of an unusually
+// long statement (a list filtered by many values).
+const maxPooledText = 16 << 10
+
+func (s *Store) text() *sqlText {
+	return &sqlText{b: (*textBuffers.Get().(*[]byte))[:0], pg: s.prep != nil}
+}
+
+// release hands the buffer back once the statement has been sent for the
+// last time; the text is unusable afterwards.
+func (s *sqlText) release() {
+	if s == nil || s.b == nil || cap(s.b) > maxPooledText {
+		return
+	}
+	b := s.b[:0]
+	s.b = nil
+	textBuffers.Put(&b)
+}
 
 func (s *sqlText) sql(parts ...string) *sqlText {
 	for _, p := range parts {
-		s.b.WriteString(p)
+		s.b = append(s.b, p...)
 	}
 	return s
 }
@@ -63,9 +87,10 @@ func (s *sqlText) sql(parts ...string) *sqlText {
 func (s *sqlText) arg(v any) *sqlText {
 	s.args = append(s.args, v)
 	if s.pg {
-		s.b.WriteString("$" + strconv.Itoa(len(s.args)))
+		s.b = append(s.b, '$')
+		s.b = strconv.AppendInt(s.b, int64(len(s.args)), 10)
 	} else {
-		s.b.WriteString("?")
+		s.b = append(s.b, '?')
 	}
 	return s
 }
@@ -82,7 +107,7 @@ func (s *sqlText) list(values []int64) *sqlText {
 	return s.sql(")")
 }
 
-func (s *sqlText) String() string { return s.b.String() }
+func (s *sqlText) String() string { return string(s.b) }
 
 // MaxParameters is the most bind parameters a statement may carry. The
 // protocol counts them in 16 bits and pgdriver reads and writes that count
@@ -102,7 +127,7 @@ func (s *Store) query(ctx context.Context, q *sqlText) (*sql.Rows, error) {
 	if !q.pg {
 		return s.bdb.QueryContext(ctx, q.String(), q.args...)
 	}
-	st, err := s.prep.stmt(ctx, q.String())
+	st, err := s.prep.stmt(ctx, q.b)
 	if err != nil {
 		return nil, err
 	}
@@ -116,12 +141,18 @@ func (s *Store) query(ctx context.Context, q *sqlText) (*sql.Rows, error) {
 // collect runs the read q and scans every row, trying once more if the
 // connection was lost on the way.
 func collect[T any](ctx context.Context, s *Store, q *sqlText, dest func(*T) []any) ([]T, error) {
-	return retryRead(ctx, s.bdb, func() ([]T, error) { return collectOnce(ctx, s, q, dest) })
+	defer q.release()
+	return retryRead(ctx, s.bdb, func() ([]T, error) { return scanAll(ctx, s, q, dest) })
 }
 
 // collectOnce runs q and scans every row: for a write with RETURNING,
 // which is never retried.
 func collectOnce[T any](ctx context.Context, s *Store, q *sqlText, dest func(*T) []any) ([]T, error) {
+	defer q.release()
+	return scanAll(ctx, s, q, dest)
+}
+
+func scanAll[T any](ctx context.Context, s *Store, q *sqlText, dest func(*T) []any) ([]T, error) {
 	rows, err := s.query(ctx, q)
 	if err != nil {
 		return nil, err
@@ -156,6 +187,7 @@ func (s *Store) count(ctx context.Context, q *sqlText) (int64, error) {
 
 // exec runs a write sent as q, counted like the rest; it is never retried.
 func (s *Store) exec(ctx context.Context, idb bun.IDB, q *sqlText) (int64, error) {
+	defer q.release()
 	if len(q.args) > MaxParameters {
 		return 0, ErrTooManyParameters
 	}
