@@ -1,0 +1,236 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"go/ast"
+	"go/format"
+	"go/parser"
+	"go/token"
+	"slices"
+	"strconv"
+)
+
+// runtimePkg is the package the rewritten executor calls.
+const runtimePkg = "github.com/callcfg/callcfg/graph/internal/inplace"
+
+// edit replaces src[start:end] by text.
+type edit struct {
+	start, end int
+	text       string
+}
+
+// rewrite edits gqlgen's generated executor (src) in two places, found
+// with go/ast and changed as text, so that everything else stays byte for
+// byte what gqlgen wrote:
+//
+//  1. Every list marshaller's
+//     graphql.MarshalSliceConcurrently(ctx, len(v), limit, omit, f)
+//     becomes
+//     inplace.MarshalSlice(ctx, inplacePolicy.InPlace(sel, batchOK), len(v), limit, omit, f)
+//     which is the same call when the policy says the selection may block.
+//     batchOK is false for a list of lists, whose inner lists each run
+//     their own batch calls.
+//
+//  2. An object marshaller that never hands its deferred group to a field
+//     (it has no field resolved concurrently, the only ones @defer
+//     applies to) gets an empty group instead of graphql.NewDeferredGroup,
+//     which computes the object's path and allocates a field set and a
+//     map for every object even when nothing is deferred.
+//
+// Any call of either function in a shape other than the one checked here
+// is an error: the template changed, and the rewrite must be looked at
+// again.
+func rewrite(src []byte) ([]byte, error) {
+	fset := token.NewFileSet()
+	file, err := parser.ParseFile(fset, "generated.go", src, parser.SkipObjectResolution)
+	if err != nil {
+		return nil, err
+	}
+	off := func(p token.Pos) int { return fset.Position(p).Offset }
+	var edits []edit
+	var errs []error
+	lists := 0
+	for _, decl := range file.Decls {
+		fn, ok := decl.(*ast.FuncDecl)
+		if !ok || fn.Body == nil {
+			continue
+		}
+		ast.Inspect(fn.Body, func(n ast.Node) bool {
+			call, ok := n.(*ast.CallExpr)
+			if !ok {
+				return true
+			}
+			switch {
+			case isCall(call, "graphql", "MarshalSliceConcurrently"):
+				e, err := rewriteSlice(fn, call, off)
+				if err != nil {
+					errs = append(errs, fmt.Errorf("%s: %s: %w", fset.Position(call.Pos()), fn.Name.Name, err))
+					return false
+				}
+				edits = append(edits, e)
+				lists++
+			case isCall(call, "graphql", "NewDeferredGroup"):
+				if e, ok := rewriteDeferred(fn, call, off); ok {
+					edits = append(edits, e)
+				}
+			}
+			return true
+		})
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	if lists > 0 {
+		e, err := addImport(file, off)
+		if err != nil {
+			return nil, err
+		}
+		edits = append(edits, e)
+	}
+	return format.Source(apply(src, edits))
+}
+
+// rewriteSlice checks that call is the template's
+// graphql.MarshalSliceConcurrently(ctx, len(v), limit, omit, func(ctx context.Context, i int) graphql.Marshaler {…})
+// inside a list marshaller with parameters sel (the elements' selection)
+// and v (the list).
+func rewriteSlice(fn *ast.FuncDecl, call *ast.CallExpr, off func(token.Pos) int) (edit, error) {
+	if len(call.Args) != 5 {
+		return edit{}, fmt.Errorf("MarshalSliceConcurrently with %d arguments, want 5", len(call.Args))
+	}
+	if !isIdent(call.Args[0], "ctx") {
+		return edit{}, errors.New("MarshalSliceConcurrently's first argument is not ctx")
+	}
+	if l, ok := call.Args[1].(*ast.CallExpr); !ok || !isIdent(l.Fun, "len") || len(l.Args) != 1 || !isIdent(l.Args[0], "v") {
+		return edit{}, errors.New("MarshalSliceConcurrently's length is not len(v)")
+	}
+	if lit, ok := call.Args[4].(*ast.FuncLit); !ok || len(lit.Type.Params.List) != 2 {
+		return edit{}, errors.New("MarshalSliceConcurrently's element function is not a func(ctx, i) literal")
+	}
+	if t := param(fn, "sel"); t == nil || !isSelector(t, "ast", "SelectionSet") {
+		return edit{}, errors.New("the list marshaller has no parameter sel ast.SelectionSet")
+	}
+	list, ok := param(fn, "v").(*ast.ArrayType)
+	if !ok || list.Len != nil {
+		return edit{}, errors.New("the list marshaller's parameter v is not a slice")
+	}
+	batchOK := !isSlice(list.Elt)
+	return edit{
+		start: off(call.Fun.Pos()),
+		end:   off(call.Args[0].End()),
+		text:  "inplace.MarshalSlice(ctx, inplacePolicy.InPlace(sel, " + strconv.FormatBool(batchOK) + ")",
+	}, nil
+}
+
+// rewriteDeferred replaces `deferred := graphql.NewDeferredGroup(ctx)` by an
+// empty group when the function uses deferred only to process it:
+// len(deferred.Defers) and ec.ProcessDeferredGroup(deferred). A field
+// defers only through ResolveConcurrently(…, &deferred, …), so then
+// nothing is ever deferred, and the group stays empty either way.
+func rewriteDeferred(fn *ast.FuncDecl, call *ast.CallExpr, off func(token.Pos) int) (edit, bool) {
+	var defined bool
+	safe := true
+	var stack []ast.Node
+	ast.Inspect(fn.Body, func(n ast.Node) bool {
+		if n == nil {
+			stack = stack[:len(stack)-1]
+			return true
+		}
+		if id, ok := n.(*ast.Ident); ok && id.Name == "deferred" {
+			switch parent := stack[len(stack)-1].(type) {
+			case *ast.AssignStmt:
+				if parent.Tok == token.DEFINE && len(parent.Lhs) == 1 && parent.Lhs[0] == id &&
+					len(parent.Rhs) == 1 && parent.Rhs[0] == call {
+					defined = true
+				} else {
+					safe = false
+				}
+			case *ast.SelectorExpr:
+				// deferred.Defers, only as len's argument.
+				grand, ok := stack[len(stack)-2].(*ast.CallExpr)
+				if parent.X != id || parent.Sel.Name != "Defers" || !ok || !isIdent(grand.Fun, "len") {
+					safe = false
+				}
+			case *ast.CallExpr:
+				if !isMethodCall(parent, "ProcessDeferredGroup") || len(parent.Args) != 1 || parent.Args[0] != id {
+					safe = false
+				}
+			default:
+				safe = false
+			}
+		}
+		stack = append(stack, n)
+		return true
+	})
+	if !defined || !safe {
+		return edit{}, false
+	}
+	return edit{start: off(call.Pos()), end: off(call.End()), text: "graphql.DeferredGroup{}"}, true
+}
+
+// addImport adds the runtime package to the file's import block.
+func addImport(file *ast.File, off func(token.Pos) int) (edit, error) {
+	for _, imp := range file.Imports {
+		if path, _ := strconv.Unquote(imp.Path.Value); path == runtimePkg {
+			return edit{}, errors.New("the generated file already imports " + runtimePkg)
+		}
+	}
+	for _, imp := range file.Imports {
+		// Beside gqlgen's own import, in its group: gofmt then sorts it in.
+		if path, _ := strconv.Unquote(imp.Path.Value); path == "github.com/99designs/gqlgen/graphql" && imp.Name == nil {
+			at := off(imp.End())
+			return edit{start: at, end: at, text: "\n\t" + strconv.Quote(runtimePkg)}, nil
+		}
+	}
+	return edit{}, errors.New("the generated file does not import github.com/99designs/gqlgen/graphql")
+}
+
+func apply(src []byte, edits []edit) []byte {
+	slices.SortFunc(edits, func(a, b edit) int { return a.start - b.start })
+	out := make([]byte, 0, len(src)+len(edits)*64)
+	last := 0
+	for _, e := range edits {
+		out = append(out, src[last:e.start]...)
+		out = append(out, e.text...)
+		last = e.end
+	}
+	return append(out, src[last:]...)
+}
+
+func isIdent(e ast.Expr, name string) bool {
+	id, ok := e.(*ast.Ident)
+	return ok && id.Name == name
+}
+
+func isSelector(e ast.Expr, pkg, name string) bool {
+	sel, ok := e.(*ast.SelectorExpr)
+	return ok && isIdent(sel.X, pkg) && sel.Sel.Name == name
+}
+
+func isCall(call *ast.CallExpr, pkg, name string) bool { return isSelector(call.Fun, pkg, name) }
+
+func isMethodCall(call *ast.CallExpr, name string) bool {
+	sel, ok := call.Fun.(*ast.SelectorExpr)
+	return ok && sel.Sel.Name == name
+}
+
+func isSlice(e ast.Expr) bool {
+	if star, ok := e.(*ast.StarExpr); ok {
+		e = star.X
+	}
+	a, ok := e.(*ast.ArrayType)
+	return ok && a.Len == nil
+}
+
+// param is the type of fn's parameter name, or nil.
+func param(fn *ast.FuncDecl, name string) ast.Expr {
+	for _, f := range fn.Type.Params.List {
+		for _, n := range f.Names {
+			if n.Name == name {
+				return f.Type
+			}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,129 @@
+// Package inplace marshals the elements of a GraphQL list one after the
+// other on the caller's goroutine when nothing selected under them can
+// block, instead of in a goroutine each as gqlgen's
+// graphql.MarshalSliceConcurrently does. A goroutine per element pays for
+// itself only when elements wait (a database call, a loader gathering keys)
+// and can wait together; for elements whose fields are plain Go fields and
+// methods it costs more than the work it spreads: the goroutine, the stack
+// it grows while it marshals, and the scheduling.
+//
+// What may block comes from the schema's bindings, computed when the
+// executor is generated (graph/internal/gqlgenexec writes the Policy); what
+// is selected comes from the query, and is read once per list.
+package inplace
+
+import (
+	"context"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
+)
+
+// Kind says how a field may block.
+type Kind uint8
+
+const (
+	// Blocking: resolved by code that may wait (a resolver, a method that
+	// takes a context, a directive): the elements of a list must resolve it
+	// side by side, so that waits overlap and loaders see every key at once.
+	Blocking Kind = iota + 1
+	// Batch: a gqlgen batch resolver. On an element of a list it runs once
+	// for all of the list's elements, the first element's call waiting for
+	// it and the others reading its result, so it does not need the
+	// elements side by side. Anywhere deeper it runs once per parent, and
+	// is Blocking.
+	Batch
+)
+
+// Policy lists, per object, interface and union type of the schema, the
+// fields that may block; a field it does not list is a plain Go field or a
+// method without a context, resolved inline. A type it does not list at all
+// is unknown, and everything about it may block: a Policy generated for
+// another schema errs on the side of goroutines.
+type Policy map[string]map[string]Kind
+
+// InPlace reports whether the elements of a list whose element selection
+// is sel may be marshalled one after the other: whether no field selected
+// under them, fragments included, may block. batchOK is false for a list
+// of lists, whose inner lists each run their own batch calls. Directives
+// (@skip, @include) are not evaluated, which can only find a field too
+// many and keep a list concurrent that need not be.
+func (p Policy) InPlace(sel ast.SelectionSet, batchOK bool) bool {
+	return p.walk(sel, batchOK, 0)
+}
+
+func (p Policy) walk(sel ast.SelectionSet, batchOK bool, depth int) bool {
+	for _, s := range sel {
+		switch s := s.(type) {
+		case *ast.Field:
+			if s.Name == "__typename" {
+				continue
+			}
+			if s.ObjectDefinition == nil {
+				return false
+			}
+			fields, known := p[s.ObjectDefinition.Name]
+			if !known {
+				return false
+			}
+			switch fields[s.Name] {
+			case Blocking:
+				return false
+			case Batch:
+				if !batchOK || depth > 0 {
+					return false
+				}
+			}
+			if !p.walk(s.SelectionSet, batchOK, depth+1) {
+				return false
+			}
+		case *ast.InlineFragment:
+			if !p.walk(s.SelectionSet, batchOK, depth) {
+				return false
+			}
+		case *ast.FragmentSpread:
+			// Validation has refused cycles of fragments; one that is
+			// spread many times is walked each time, which costs what
+			// marshalling its fields does anyway.
+			if s.Definition == nil || !p.walk(s.Definition.SelectionSet, batchOK, depth) {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// MarshalSlice is graphql.MarshalSliceConcurrently when inPlace is false.
+// When it is true it marshals the elements in order on the caller's
+// goroutine, each under a field context of its own index, as gqlgen's
+// does, and, unless omitPanicHandler, turns an element's panic into an
+// error on that element's path and a null in its place, as gqlgen's does.
+func MarshalSlice(ctx context.Context, inPlace bool, length int, workerLimit int64, omitPanicHandler bool,
+	marshalElement func(ctx context.Context, i int) graphql.Marshaler,
+) graphql.Array {
+	if !inPlace {
+		return graphql.MarshalSliceConcurrently(ctx, length, workerLimit, omitPanicHandler, marshalElement)
+	}
+	ret := make(graphql.Array, length)
+	for i := range length {
+		childCtx := graphql.WithFieldContext(ctx, &graphql.FieldContext{Index: &i})
+		if omitPanicHandler {
+			ret[i] = marshalElement(childCtx, i)
+			continue
+		}
+		ret[i] = marshalRecovering(childCtx, i, marshalElement)
+	}
+	return ret
+}
+
+func marshalRecovering(ctx context.Context, i int, marshalElement func(ctx context.Context, i int) graphql.Marshaler) (m graphql.Marshaler) {
+	defer func() {
+		if r := recover(); r != nil {
+			graphql.AddError(ctx, graphql.Recover(ctx, r))
+			m = graphql.Null
+		}
+	}()
+	return marshalElement(ctx, i)
+}
