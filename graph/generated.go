@@ -33,7 +33,6 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
 	Call() CallResolver
-	CallAssignmentConfiguration() CallAssignmentConfigurationResolver
 	CallAssignmentConfigurationConnection() CallAssignmentConfigurationConnectionResolver
 	CallConnection() CallConnectionResolver
 	DeleteCallAssignmentConfigurationPayload() DeleteCallAssignmentConfigurationPayloadResolver
@@ -50,10 +49,10 @@ type ComplexityRoot struct {
 		Created                     func(childComplexity int) int
 		Description                 func(childComplexity int) int
 		EffectiveAssignmentSettings func(childComplexity int) int
-		ID                          func(childComplexity int) int
+		GlobalID                    func(childComplexity int) int
 		Modified                    func(childComplexity int) int
 		Name                        func(childComplexity int) int
-		State                       func(childComplexity int) int
+		StateEnum                   func(childComplexity int) int
 		URL                         func(childComplexity int) int
 		UUID                        func(childComplexity int) int
 		ViewerCanManage             func(childComplexity int) int
@@ -64,7 +63,7 @@ type ComplexityRoot struct {
 		AutoReassignOnDecline        func(childComplexity int) int
 		Call                         func(childComplexity int) int
 		Created                      func(childComplexity int) int
-		ID                           func(childComplexity int) int
+		GlobalID                     func(childComplexity int) int
 		MaxAutoReassignAttempts      func(childComplexity int) int
 		Modified                     func(childComplexity int) int
 		SendReminderBeforeExpiryDays func(childComplexity int) int
@@ -164,18 +163,8 @@ type ComplexityRoot struct {
 // region    ************************** generated!.gotpl **************************
 
 type CallResolver interface {
-	ID(ctx context.Context, obj *core.Call) (string, error)
-
-	State(ctx context.Context, obj *core.Call) (model.CallState, error)
-	URL(ctx context.Context, obj *core.Call) (string, error)
-
-	AssignmentConfiguration(ctx context.Context, obj *core.Call) (*core.Config, error)
-	EffectiveAssignmentSettings(ctx context.Context, obj *core.Call) (*core.EffectiveSettings, error)
-}
-type CallAssignmentConfigurationResolver interface {
-	ID(ctx context.Context, obj *core.Config) (string, error)
-
-	Call(ctx context.Context, obj *core.Config) (*core.Call, error)
+	AssignmentConfiguration(ctx context.Context, objs []*model.Call) ([]*model.Config, error)
+	EffectiveAssignmentSettings(ctx context.Context, objs []*model.Call) ([]*core.EffectiveSettings, error)
 }
 type CallAssignmentConfigurationConnectionResolver interface {
 	TotalCount(ctx context.Context, obj *model.CallAssignmentConfigurationConnection) (int, error)
@@ -184,7 +173,7 @@ type CallConnectionResolver interface {
 	TotalCount(ctx context.Context, obj *model.CallConnection) (int, error)
 }
 type DeleteCallAssignmentConfigurationPayloadResolver interface {
-	Call(ctx context.Context, obj *model.DeleteCallAssignmentConfigurationPayload) (*core.Call, error)
+	Call(ctx context.Context, obj *model.DeleteCallAssignmentConfigurationPayload) (*model.Call, error)
 }
 type MutationResolver interface {
 	CreateCallAssignmentConfiguration(ctx context.Context, input model.CreateCallAssignmentConfigurationInput) (*model.CreateCallAssignmentConfigurationPayload, error)
@@ -194,9 +183,9 @@ type MutationResolver interface {
 }
 type QueryResolver interface {
 	Node(ctx context.Context, id string) (model.Node, error)
-	CallAssignmentConfiguration(ctx context.Context, uuid uuid.UUID) (*core.Config, error)
+	CallAssignmentConfiguration(ctx context.Context, uuid uuid.UUID) (*model.Config, error)
 	CallAssignmentConfigurations(ctx context.Context, first *int, after *string, last *int, before *string, filter *model.CallAssignmentConfigurationFilter, orderBy []*model.CallAssignmentConfigurationOrder) (*model.CallAssignmentConfigurationConnection, error)
-	Call(ctx context.Context, uuid uuid.UUID) (*core.Call, error)
+	Call(ctx context.Context, uuid uuid.UUID) (*model.Call, error)
 	Calls(ctx context.Context, first *int, after *string, last *int, before *string, filter *model.CallFilter, orderBy []*model.CallOrder) (*model.CallConnection, error)
 	Me(ctx context.Context) (*core.User, error)
 }
@@ -244,11 +233,11 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Call.EffectiveAssignmentSettings(childComplexity), true
 	case "Call.id":
-		if e.ComplexityRoot.Call.ID == nil {
+		if e.ComplexityRoot.Call.GlobalID == nil {
 			break
 		}
 
-		return e.ComplexityRoot.Call.ID(childComplexity), true
+		return e.ComplexityRoot.Call.GlobalID(childComplexity), true
 	case "Call.modified":
 		if e.ComplexityRoot.Call.Modified == nil {
 			break
@@ -262,11 +251,11 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Call.Name(childComplexity), true
 	case "Call.state":
-		if e.ComplexityRoot.Call.State == nil {
+		if e.ComplexityRoot.Call.StateEnum == nil {
 			break
 		}
 
-		return e.ComplexityRoot.Call.State(childComplexity), true
+		return e.ComplexityRoot.Call.StateEnum(childComplexity), true
 	case "Call.url":
 		if e.ComplexityRoot.Call.URL == nil {
 			break
@@ -311,11 +300,11 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.CallAssignmentConfiguration.Created(childComplexity), true
 	case "CallAssignmentConfiguration.id":
-		if e.ComplexityRoot.CallAssignmentConfiguration.ID == nil {
+		if e.ComplexityRoot.CallAssignmentConfiguration.GlobalID == nil {
 			break
 		}
 
-		return e.ComplexityRoot.CallAssignmentConfiguration.ID(childComplexity), true
+		return e.ComplexityRoot.CallAssignmentConfiguration.GlobalID(childComplexity), true
 	case "CallAssignmentConfiguration.maxAutoReassignAttempts":
 		if e.ComplexityRoot.CallAssignmentConfiguration.MaxAutoReassignAttempts == nil {
 			break
@@ -1706,7 +1695,7 @@ func (ec *executionContext) field___Type_inputFields_args(ctx context.Context, r
 
 // region    **************************** field.gotpl *****************************
 
-func (ec *executionContext) _Call_id(ctx context.Context, field graphql.CollectedField, obj *core.Call) (ret graphql.Marshaler) {
+func (ec *executionContext) _Call_id(ctx context.Context, field graphql.CollectedField, obj *model.Call) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1715,7 +1704,7 @@ func (ec *executionContext) _Call_id(ctx context.Context, field graphql.Collecte
 			return ec.fieldContext_Call_id(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Call().ID(ctx, obj)
+			return obj.GlobalID(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -1726,10 +1715,10 @@ func (ec *executionContext) _Call_id(ctx context.Context, field graphql.Collecte
 	)
 }
 func (ec *executionContext) fieldContext_Call_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Call", field, true, true, "ID")
+	return graphql.NewScalarFieldContext("Call", field, true, false, "ID")
 }
 
-func (ec *executionContext) _Call_uuid(ctx context.Context, field graphql.CollectedField, obj *core.Call) (ret graphql.Marshaler) {
+func (ec *executionContext) _Call_uuid(ctx context.Context, field graphql.CollectedField, obj *model.Call) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1752,7 +1741,7 @@ func (ec *executionContext) fieldContext_Call_uuid(_ context.Context, field grap
 	return graphql.NewScalarFieldContext("Call", field, false, false, "UUID")
 }
 
-func (ec *executionContext) _Call_name(ctx context.Context, field graphql.CollectedField, obj *core.Call) (ret graphql.Marshaler) {
+func (ec *executionContext) _Call_name(ctx context.Context, field graphql.CollectedField, obj *model.Call) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1775,7 +1764,7 @@ func (ec *executionContext) fieldContext_Call_name(_ context.Context, field grap
 	return graphql.NewScalarFieldContext("Call", field, false, false, "String")
 }
 
-func (ec *executionContext) _Call_description(ctx context.Context, field graphql.CollectedField, obj *core.Call) (ret graphql.Marshaler) {
+func (ec *executionContext) _Call_description(ctx context.Context, field graphql.CollectedField, obj *model.Call) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1798,7 +1787,7 @@ func (ec *executionContext) fieldContext_Call_description(_ context.Context, fie
 	return graphql.NewScalarFieldContext("Call", field, false, false, "String")
 }
 
-func (ec *executionContext) _Call_state(ctx context.Context, field graphql.CollectedField, obj *core.Call) (ret graphql.Marshaler) {
+func (ec *executionContext) _Call_state(ctx context.Context, field graphql.CollectedField, obj *model.Call) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1807,7 +1796,7 @@ func (ec *executionContext) _Call_state(ctx context.Context, field graphql.Colle
 			return ec.fieldContext_Call_state(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Call().State(ctx, obj)
+			return obj.StateEnum(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v model.CallState) graphql.Marshaler {
@@ -1818,10 +1807,10 @@ func (ec *executionContext) _Call_state(ctx context.Context, field graphql.Colle
 	)
 }
 func (ec *executionContext) fieldContext_Call_state(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Call", field, true, true, "CallState")
+	return graphql.NewScalarFieldContext("Call", field, true, false, "CallState")
 }
 
-func (ec *executionContext) _Call_url(ctx context.Context, field graphql.CollectedField, obj *core.Call) (ret graphql.Marshaler) {
+func (ec *executionContext) _Call_url(ctx context.Context, field graphql.CollectedField, obj *model.Call) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1830,21 +1819,21 @@ func (ec *executionContext) _Call_url(ctx context.Context, field graphql.Collect
 			return ec.fieldContext_Call_url(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Call().URL(ctx, obj)
+			return obj.URL(), nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v model.Link) graphql.Marshaler {
+			return ec.marshalNString2githubᚗcomᚋcallcfgᚋcallcfgᚋgraphᚋmodelᚐLink(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_Call_url(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Call", field, true, true, "String")
+	return graphql.NewScalarFieldContext("Call", field, true, false, "String")
 }
 
-func (ec *executionContext) _Call_created(ctx context.Context, field graphql.CollectedField, obj *core.Call) (ret graphql.Marshaler) {
+func (ec *executionContext) _Call_created(ctx context.Context, field graphql.CollectedField, obj *model.Call) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1867,7 +1856,7 @@ func (ec *executionContext) fieldContext_Call_created(_ context.Context, field g
 	return graphql.NewScalarFieldContext("Call", field, false, false, "DateTime")
 }
 
-func (ec *executionContext) _Call_modified(ctx context.Context, field graphql.CollectedField, obj *core.Call) (ret graphql.Marshaler) {
+func (ec *executionContext) _Call_modified(ctx context.Context, field graphql.CollectedField, obj *model.Call) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1890,7 +1879,7 @@ func (ec *executionContext) fieldContext_Call_modified(_ context.Context, field 
 	return graphql.NewScalarFieldContext("Call", field, false, false, "DateTime")
 }
 
-func (ec *executionContext) _Call_assignmentConfiguration(ctx context.Context, field graphql.CollectedField, obj *core.Call) (ret graphql.Marshaler) {
+func (ec *executionContext) _Call_assignmentConfiguration(ctx context.Context, field graphql.CollectedField, obj *model.Call) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1899,11 +1888,11 @@ func (ec *executionContext) _Call_assignmentConfiguration(ctx context.Context, f
 			return ec.fieldContext_Call_assignmentConfiguration(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Call().AssignmentConfiguration(ctx, obj)
+			return ec.resolveBatch_Call_assignmentConfiguration(ctx, field, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *core.Config) graphql.Marshaler {
-			return ec.marshalOCallAssignmentConfiguration2ᚖgithubᚗcomᚋcallcfgᚋcallcfgᚋcoreᚐConfig(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Config) graphql.Marshaler {
+			return ec.marshalOCallAssignmentConfiguration2ᚖgithubᚗcomᚋcallcfgᚋcallcfgᚋgraphᚋmodelᚐConfig(ctx, selections, v)
 		},
 		true,
 		false,
@@ -1921,8 +1910,31 @@ func (ec *executionContext) fieldContext_Call_assignmentConfiguration(_ context.
 	}
 	return fc, nil
 }
+func (ec *executionContext) resolveBatch_Call_assignmentConfiguration(ctx context.Context, field graphql.CollectedField, obj *model.Call) (any, error) {
+	resolver := ec.Resolvers.Call()
+	if batch, ok := graphql.BatchParentsFor[*model.Call](ctx, "Call"); ok {
+		result := batch.FieldResult(field, func() (any, error) {
+			return resolver.AssignmentConfiguration(ctx, batch.Parents)
+		})
+		return graphql.ResolveBatchGroupResult[*model.Config](
+			ctx,
+			batch.Index,
+			len(batch.Parents),
+			result,
+			"Call.assignmentConfiguration",
+			batch.IndexMap,
+		)
+	}
+	results, err := resolver.AssignmentConfiguration(ctx, []*model.Call{obj})
+	return graphql.ResolveBatchSingleResult[*model.Config](
+		ctx,
+		results,
+		err,
+		"Call.assignmentConfiguration",
+	)
+}
 
-func (ec *executionContext) _Call_effectiveAssignmentSettings(ctx context.Context, field graphql.CollectedField, obj *core.Call) (ret graphql.Marshaler) {
+func (ec *executionContext) _Call_effectiveAssignmentSettings(ctx context.Context, field graphql.CollectedField, obj *model.Call) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1931,7 +1943,7 @@ func (ec *executionContext) _Call_effectiveAssignmentSettings(ctx context.Contex
 			return ec.fieldContext_Call_effectiveAssignmentSettings(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Call().EffectiveAssignmentSettings(ctx, obj)
+			return ec.resolveBatch_Call_effectiveAssignmentSettings(ctx, field, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *core.EffectiveSettings) graphql.Marshaler {
@@ -1953,8 +1965,31 @@ func (ec *executionContext) fieldContext_Call_effectiveAssignmentSettings(_ cont
 	}
 	return fc, nil
 }
+func (ec *executionContext) resolveBatch_Call_effectiveAssignmentSettings(ctx context.Context, field graphql.CollectedField, obj *model.Call) (any, error) {
+	resolver := ec.Resolvers.Call()
+	if batch, ok := graphql.BatchParentsFor[*model.Call](ctx, "Call"); ok {
+		result := batch.FieldResult(field, func() (any, error) {
+			return resolver.EffectiveAssignmentSettings(ctx, batch.Parents)
+		})
+		return graphql.ResolveBatchGroupResult[*core.EffectiveSettings](
+			ctx,
+			batch.Index,
+			len(batch.Parents),
+			result,
+			"Call.effectiveAssignmentSettings",
+			batch.IndexMap,
+		)
+	}
+	results, err := resolver.EffectiveAssignmentSettings(ctx, []*model.Call{obj})
+	return graphql.ResolveBatchSingleResult[*core.EffectiveSettings](
+		ctx,
+		results,
+		err,
+		"Call.effectiveAssignmentSettings",
+	)
+}
 
-func (ec *executionContext) _Call_viewerCanManage(ctx context.Context, field graphql.CollectedField, obj *core.Call) (ret graphql.Marshaler) {
+func (ec *executionContext) _Call_viewerCanManage(ctx context.Context, field graphql.CollectedField, obj *model.Call) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1977,7 +2012,7 @@ func (ec *executionContext) fieldContext_Call_viewerCanManage(_ context.Context,
 	return graphql.NewScalarFieldContext("Call", field, false, false, "Boolean")
 }
 
-func (ec *executionContext) _CallAssignmentConfiguration_id(ctx context.Context, field graphql.CollectedField, obj *core.Config) (ret graphql.Marshaler) {
+func (ec *executionContext) _CallAssignmentConfiguration_id(ctx context.Context, field graphql.CollectedField, obj *model.Config) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1986,7 +2021,7 @@ func (ec *executionContext) _CallAssignmentConfiguration_id(ctx context.Context,
 			return ec.fieldContext_CallAssignmentConfiguration_id(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.CallAssignmentConfiguration().ID(ctx, obj)
+			return obj.GlobalID(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -1997,10 +2032,10 @@ func (ec *executionContext) _CallAssignmentConfiguration_id(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_CallAssignmentConfiguration_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CallAssignmentConfiguration", field, true, true, "ID")
+	return graphql.NewScalarFieldContext("CallAssignmentConfiguration", field, true, false, "ID")
 }
 
-func (ec *executionContext) _CallAssignmentConfiguration_uuid(ctx context.Context, field graphql.CollectedField, obj *core.Config) (ret graphql.Marshaler) {
+func (ec *executionContext) _CallAssignmentConfiguration_uuid(ctx context.Context, field graphql.CollectedField, obj *model.Config) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2023,7 +2058,7 @@ func (ec *executionContext) fieldContext_CallAssignmentConfiguration_uuid(_ cont
 	return graphql.NewScalarFieldContext("CallAssignmentConfiguration", field, false, false, "UUID")
 }
 
-func (ec *executionContext) _CallAssignmentConfiguration_call(ctx context.Context, field graphql.CollectedField, obj *core.Config) (ret graphql.Marshaler) {
+func (ec *executionContext) _CallAssignmentConfiguration_call(ctx context.Context, field graphql.CollectedField, obj *model.Config) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2032,11 +2067,11 @@ func (ec *executionContext) _CallAssignmentConfiguration_call(ctx context.Contex
 			return ec.fieldContext_CallAssignmentConfiguration_call(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.CallAssignmentConfiguration().Call(ctx, obj)
+			return obj.Call(), nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *core.Call) graphql.Marshaler {
-			return ec.marshalNCall2ᚖgithubᚗcomᚋcallcfgᚋcallcfgᚋcoreᚐCall(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Call) graphql.Marshaler {
+			return ec.marshalNCall2ᚖgithubᚗcomᚋcallcfgᚋcallcfgᚋgraphᚋmodelᚐCall(ctx, selections, v)
 		},
 		true,
 		true,
@@ -2047,7 +2082,7 @@ func (ec *executionContext) fieldContext_CallAssignmentConfiguration_call(_ cont
 		Object:     "CallAssignmentConfiguration",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: true,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Call(ctx, field)
 		},
@@ -2055,7 +2090,7 @@ func (ec *executionContext) fieldContext_CallAssignmentConfiguration_call(_ cont
 	return fc, nil
 }
 
-func (ec *executionContext) _CallAssignmentConfiguration_autoReassignOnDecline(ctx context.Context, field graphql.CollectedField, obj *core.Config) (ret graphql.Marshaler) {
+func (ec *executionContext) _CallAssignmentConfiguration_autoReassignOnDecline(ctx context.Context, field graphql.CollectedField, obj *model.Config) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2078,7 +2113,7 @@ func (ec *executionContext) fieldContext_CallAssignmentConfiguration_autoReassig
 	return graphql.NewScalarFieldContext("CallAssignmentConfiguration", field, false, false, "Boolean")
 }
 
-func (ec *executionContext) _CallAssignmentConfiguration_maxAutoReassignAttempts(ctx context.Context, field graphql.CollectedField, obj *core.Config) (ret graphql.Marshaler) {
+func (ec *executionContext) _CallAssignmentConfiguration_maxAutoReassignAttempts(ctx context.Context, field graphql.CollectedField, obj *model.Config) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2101,7 +2136,7 @@ func (ec *executionContext) fieldContext_CallAssignmentConfiguration_maxAutoReas
 	return graphql.NewScalarFieldContext("CallAssignmentConfiguration", field, false, false, "Int")
 }
 
-func (ec *executionContext) _CallAssignmentConfiguration_assignmentExpirationDays(ctx context.Context, field graphql.CollectedField, obj *core.Config) (ret graphql.Marshaler) {
+func (ec *executionContext) _CallAssignmentConfiguration_assignmentExpirationDays(ctx context.Context, field graphql.CollectedField, obj *model.Config) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2124,7 +2159,7 @@ func (ec *executionContext) fieldContext_CallAssignmentConfiguration_assignmentE
 	return graphql.NewScalarFieldContext("CallAssignmentConfiguration", field, false, false, "Int")
 }
 
-func (ec *executionContext) _CallAssignmentConfiguration_sendReminderBeforeExpiryDays(ctx context.Context, field graphql.CollectedField, obj *core.Config) (ret graphql.Marshaler) {
+func (ec *executionContext) _CallAssignmentConfiguration_sendReminderBeforeExpiryDays(ctx context.Context, field graphql.CollectedField, obj *model.Config) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2147,7 +2182,7 @@ func (ec *executionContext) fieldContext_CallAssignmentConfiguration_sendReminde
 	return graphql.NewScalarFieldContext("CallAssignmentConfiguration", field, false, false, "Int")
 }
 
-func (ec *executionContext) _CallAssignmentConfiguration_created(ctx context.Context, field graphql.CollectedField, obj *core.Config) (ret graphql.Marshaler) {
+func (ec *executionContext) _CallAssignmentConfiguration_created(ctx context.Context, field graphql.CollectedField, obj *model.Config) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2170,7 +2205,7 @@ func (ec *executionContext) fieldContext_CallAssignmentConfiguration_created(_ c
 	return graphql.NewScalarFieldContext("CallAssignmentConfiguration", field, false, false, "DateTime")
 }
 
-func (ec *executionContext) _CallAssignmentConfiguration_modified(ctx context.Context, field graphql.CollectedField, obj *core.Config) (ret graphql.Marshaler) {
+func (ec *executionContext) _CallAssignmentConfiguration_modified(ctx context.Context, field graphql.CollectedField, obj *model.Config) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2193,7 +2228,7 @@ func (ec *executionContext) fieldContext_CallAssignmentConfiguration_modified(_ 
 	return graphql.NewScalarFieldContext("CallAssignmentConfiguration", field, false, false, "DateTime")
 }
 
-func (ec *executionContext) _CallAssignmentConfiguration_viewerCanManage(ctx context.Context, field graphql.CollectedField, obj *core.Config) (ret graphql.Marshaler) {
+func (ec *executionContext) _CallAssignmentConfiguration_viewerCanManage(ctx context.Context, field graphql.CollectedField, obj *model.Config) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2260,8 +2295,8 @@ func (ec *executionContext) _CallAssignmentConfigurationConnection_nodes(ctx con
 			return obj.Nodes, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*core.Config) graphql.Marshaler {
-			return ec.marshalNCallAssignmentConfiguration2ᚕᚖgithubᚗcomᚋcallcfgᚋcallcfgᚋcoreᚐConfigᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.Config) graphql.Marshaler {
+			return ec.marshalNCallAssignmentConfiguration2ᚕᚖgithubᚗcomᚋcallcfgᚋcallcfgᚋgraphᚋmodelᚐConfigᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -2370,8 +2405,8 @@ func (ec *executionContext) _CallAssignmentConfigurationEdge_node(ctx context.Co
 			return obj.Node, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *core.Config) graphql.Marshaler {
-			return ec.marshalNCallAssignmentConfiguration2ᚖgithubᚗcomᚋcallcfgᚋcallcfgᚋcoreᚐConfig(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Config) graphql.Marshaler {
+			return ec.marshalNCallAssignmentConfiguration2ᚖgithubᚗcomᚋcallcfgᚋcallcfgᚋgraphᚋmodelᚐConfig(ctx, selections, v)
 		},
 		true,
 		true,
@@ -2434,8 +2469,8 @@ func (ec *executionContext) _CallConnection_nodes(ctx context.Context, field gra
 			return obj.Nodes, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*core.Call) graphql.Marshaler {
-			return ec.marshalNCall2ᚕᚖgithubᚗcomᚋcallcfgᚋcallcfgᚋcoreᚐCallᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.Call) graphql.Marshaler {
+			return ec.marshalNCall2ᚕᚖgithubᚗcomᚋcallcfgᚋcallcfgᚋgraphᚋmodelᚐCallᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -2544,8 +2579,8 @@ func (ec *executionContext) _CallEdge_node(ctx context.Context, field graphql.Co
 			return obj.Node, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *core.Call) graphql.Marshaler {
-			return ec.marshalNCall2ᚖgithubᚗcomᚋcallcfgᚋcallcfgᚋcoreᚐCall(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Call) graphql.Marshaler {
+			return ec.marshalNCall2ᚖgithubᚗcomᚋcallcfgᚋcallcfgᚋgraphᚋmodelᚐCall(ctx, selections, v)
 		},
 		true,
 		true,
@@ -2576,8 +2611,8 @@ func (ec *executionContext) _CreateCallAssignmentConfigurationPayload_callAssign
 			return obj.CallAssignmentConfiguration, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *core.Config) graphql.Marshaler {
-			return ec.marshalNCallAssignmentConfiguration2ᚖgithubᚗcomᚋcallcfgᚋcallcfgᚋcoreᚐConfig(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Config) graphql.Marshaler {
+			return ec.marshalNCallAssignmentConfiguration2ᚖgithubᚗcomᚋcallcfgᚋcallcfgᚋgraphᚋmodelᚐConfig(ctx, selections, v)
 		},
 		true,
 		true,
@@ -2677,8 +2712,8 @@ func (ec *executionContext) _DeleteCallAssignmentConfigurationPayload_call(ctx c
 			return ec.Resolvers.DeleteCallAssignmentConfigurationPayload().Call(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *core.Call) graphql.Marshaler {
-			return ec.marshalOCall2ᚖgithubᚗcomᚋcallcfgᚋcallcfgᚋcoreᚐCall(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Call) graphql.Marshaler {
+			return ec.marshalOCall2ᚖgithubᚗcomᚋcallcfgᚋcallcfgᚋgraphᚋmodelᚐCall(ctx, selections, v)
 		},
 		true,
 		false,
@@ -3160,8 +3195,8 @@ func (ec *executionContext) _Query_callAssignmentConfiguration(ctx context.Conte
 			return ec.Resolvers.Query().CallAssignmentConfiguration(ctx, fc.Args["uuid"].(uuid.UUID))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *core.Config) graphql.Marshaler {
-			return ec.marshalOCallAssignmentConfiguration2ᚖgithubᚗcomᚋcallcfgᚋcallcfgᚋcoreᚐConfig(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Config) graphql.Marshaler {
+			return ec.marshalOCallAssignmentConfiguration2ᚖgithubᚗcomᚋcallcfgᚋcallcfgᚋgraphᚋmodelᚐConfig(ctx, selections, v)
 		},
 		true,
 		false,
@@ -3248,8 +3283,8 @@ func (ec *executionContext) _Query_call(ctx context.Context, field graphql.Colle
 			return ec.Resolvers.Query().Call(ctx, fc.Args["uuid"].(uuid.UUID))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *core.Call) graphql.Marshaler {
-			return ec.marshalOCall2ᚖgithubᚗcomᚋcallcfgᚋcallcfgᚋcoreᚐCall(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Call) graphql.Marshaler {
+			return ec.marshalOCall2ᚖgithubᚗcomᚋcallcfgᚋcallcfgᚋgraphᚋmodelᚐCall(ctx, selections, v)
 		},
 		true,
 		false,
@@ -3443,8 +3478,8 @@ func (ec *executionContext) _SetCallAssignmentConfigurationForCallPayload_callAs
 			return obj.CallAssignmentConfiguration, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *core.Config) graphql.Marshaler {
-			return ec.marshalNCallAssignmentConfiguration2ᚖgithubᚗcomᚋcallcfgᚋcallcfgᚋcoreᚐConfig(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Config) graphql.Marshaler {
+			return ec.marshalNCallAssignmentConfiguration2ᚖgithubᚗcomᚋcallcfgᚋcallcfgᚋgraphᚋmodelᚐConfig(ctx, selections, v)
 		},
 		true,
 		true,
@@ -3521,8 +3556,8 @@ func (ec *executionContext) _UpdateCallAssignmentConfigurationPayload_callAssign
 			return obj.CallAssignmentConfiguration, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *core.Config) graphql.Marshaler {
-			return ec.marshalNCallAssignmentConfiguration2ᚖgithubᚗcomᚋcallcfgᚋcallcfgᚋcoreᚐConfig(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Config) graphql.Marshaler {
+			return ec.marshalNCallAssignmentConfiguration2ᚖgithubᚗcomᚋcallcfgᚋcallcfgᚋgraphᚋmodelᚐConfig(ctx, selections, v)
 		},
 		true,
 		true,
@@ -5258,16 +5293,16 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 	switch obj := (obj).(type) {
 	case nil:
 		return graphql.Null
-	case core.Config:
+	case model.Config:
 		return ec._CallAssignmentConfiguration(ctx, sel, &obj)
-	case *core.Config:
+	case *model.Config:
 		if obj == nil {
 			return graphql.Null
 		}
 		return ec._CallAssignmentConfiguration(ctx, sel, obj)
-	case core.Call:
+	case model.Call:
 		return ec._Call(ctx, sel, &obj)
-	case *core.Call:
+	case *model.Call:
 		if obj == nil {
 			return graphql.Null
 		}
@@ -5287,7 +5322,7 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 
 var callImplementors = []string{"Call", "Node"}
 
-func (ec *executionContext) _Call(ctx context.Context, sel ast.SelectionSet, obj *core.Call) graphql.Marshaler {
+func (ec *executionContext) _Call(ctx context.Context, sel ast.SelectionSet, obj *model.Call) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, callImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -5297,11 +5332,10 @@ func (ec *executionContext) _Call(ctx context.Context, sel ast.SelectionSet, obj
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Call")
 		case "id":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Call_id(ctx, field, obj)
-				})
+			out.Values[i] = ec._Call_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "uuid":
 			out.Values[i] = ec._Call_uuid(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -5318,17 +5352,15 @@ func (ec *executionContext) _Call(ctx context.Context, sel ast.SelectionSet, obj
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "state":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Call_state(ctx, field, obj)
-				})
+			out.Values[i] = ec._Call_state(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "url":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Call_url(ctx, field, obj)
-				})
+			out.Values[i] = ec._Call_url(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "created":
 			out.Values[i] = ec._Call_created(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -5375,66 +5407,64 @@ func (ec *executionContext) _Call(ctx context.Context, sel ast.SelectionSet, obj
 
 var callAssignmentConfigurationImplementors = []string{"CallAssignmentConfiguration", "Node"}
 
-func (ec *executionContext) _CallAssignmentConfiguration(ctx context.Context, sel ast.SelectionSet, obj *core.Config) graphql.Marshaler {
+func (ec *executionContext) _CallAssignmentConfiguration(ctx context.Context, sel ast.SelectionSet, obj *model.Config) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, callAssignmentConfigurationImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("CallAssignmentConfiguration")
 		case "id":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._CallAssignmentConfiguration_id(ctx, field, obj)
-				})
+			out.Values[i] = ec._CallAssignmentConfiguration_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "uuid":
 			out.Values[i] = ec._CallAssignmentConfiguration_uuid(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "call":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._CallAssignmentConfiguration_call(ctx, field, obj)
-				})
+			out.Values[i] = ec._CallAssignmentConfiguration_call(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "autoReassignOnDecline":
 			out.Values[i] = ec._CallAssignmentConfiguration_autoReassignOnDecline(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "maxAutoReassignAttempts":
 			out.Values[i] = ec._CallAssignmentConfiguration_maxAutoReassignAttempts(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "assignmentExpirationDays":
 			out.Values[i] = ec._CallAssignmentConfiguration_assignmentExpirationDays(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "sendReminderBeforeExpiryDays":
 			out.Values[i] = ec._CallAssignmentConfiguration_sendReminderBeforeExpiryDays(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "created":
 			out.Values[i] = ec._CallAssignmentConfiguration_created(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "modified":
 			out.Values[i] = ec._CallAssignmentConfiguration_modified(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "viewerCanManage":
 			out.Values[i] = ec._CallAssignmentConfiguration_viewerCanManage(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -6475,11 +6505,12 @@ func (ec *executionContext) marshalNBoolean2bool(ctx context.Context, sel ast.Se
 	return res
 }
 
-func (ec *executionContext) marshalNCall2ᚕᚖgithubᚗcomᚋcallcfgᚋcallcfgᚋcoreᚐCallᚄ(ctx context.Context, sel ast.SelectionSet, v []*core.Call) graphql.Marshaler {
+func (ec *executionContext) marshalNCall2ᚕᚖgithubᚗcomᚋcallcfgᚋcallcfgᚋgraphᚋmodelᚐCallᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Call) graphql.Marshaler {
+	ctx = graphql.WithBatchParents(ctx, "Call", v, nil)
 	ret := inplace.MarshalSlice(ctx, inplacePolicy.InPlace(sel, true), len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNCall2ᚖgithubᚗcomᚋcallcfgᚋcallcfgᚋcoreᚐCall(ctx, sel, v[i])
+		return ec.marshalNCall2ᚖgithubᚗcomᚋcallcfgᚋcallcfgᚋgraphᚋmodelᚐCall(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -6491,7 +6522,7 @@ func (ec *executionContext) marshalNCall2ᚕᚖgithubᚗcomᚋcallcfgᚋcallcfg�
 	return ret
 }
 
-func (ec *executionContext) marshalNCall2ᚖgithubᚗcomᚋcallcfgᚋcallcfgᚋcoreᚐCall(ctx context.Context, sel ast.SelectionSet, v *core.Call) graphql.Marshaler {
+func (ec *executionContext) marshalNCall2ᚖgithubᚗcomᚋcallcfgᚋcallcfgᚋgraphᚋmodelᚐCall(ctx context.Context, sel ast.SelectionSet, v *model.Call) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Call!")
 		return graphql.Null
@@ -6499,11 +6530,11 @@ func (ec *executionContext) marshalNCall2ᚖgithubᚗcomᚋcallcfgᚋcallcfgᚋc
 	return ec._Call(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNCallAssignmentConfiguration2ᚕᚖgithubᚗcomᚋcallcfgᚋcallcfgᚋcoreᚐConfigᚄ(ctx context.Context, sel ast.SelectionSet, v []*core.Config) graphql.Marshaler {
+func (ec *executionContext) marshalNCallAssignmentConfiguration2ᚕᚖgithubᚗcomᚋcallcfgᚋcallcfgᚋgraphᚋmodelᚐConfigᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Config) graphql.Marshaler {
 	ret := inplace.MarshalSlice(ctx, inplacePolicy.InPlace(sel, true), len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNCallAssignmentConfiguration2ᚖgithubᚗcomᚋcallcfgᚋcallcfgᚋcoreᚐConfig(ctx, sel, v[i])
+		return ec.marshalNCallAssignmentConfiguration2ᚖgithubᚗcomᚋcallcfgᚋcallcfgᚋgraphᚋmodelᚐConfig(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -6515,7 +6546,7 @@ func (ec *executionContext) marshalNCallAssignmentConfiguration2ᚕᚖgithubᚗc
 	return ret
 }
 
-func (ec *executionContext) marshalNCallAssignmentConfiguration2ᚖgithubᚗcomᚋcallcfgᚋcallcfgᚋcoreᚐConfig(ctx context.Context, sel ast.SelectionSet, v *core.Config) graphql.Marshaler {
+func (ec *executionContext) marshalNCallAssignmentConfiguration2ᚖgithubᚗcomᚋcallcfgᚋcallcfgᚋgraphᚋmodelᚐConfig(ctx context.Context, sel ast.SelectionSet, v *model.Config) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "CallAssignmentConfiguration!")
 		return graphql.Null
@@ -6748,6 +6779,16 @@ func (ec *executionContext) marshalNSetCallAssignmentConfigurationForCallPayload
 	return ec._SetCallAssignmentConfigurationForCallPayload(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNString2githubᚗcomᚋcallcfgᚋcallcfgᚋgraphᚋmodelᚐLink(ctx context.Context, v any) (model.Link, error) {
+	var res model.Link
+	err := res.UnmarshalGQLContext(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNString2githubᚗcomᚋcallcfgᚋcallcfgᚋgraphᚋmodelᚐLink(ctx context.Context, sel ast.SelectionSet, v model.Link) graphql.Marshaler {
+	return graphql.WrapContextMarshaler(ctx, v)
+}
+
 func (ec *executionContext) unmarshalNString2string(ctx context.Context, v any) (string, error) {
 	res, err := graphql.UnmarshalString(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -6969,14 +7010,14 @@ func (ec *executionContext) marshalOBoolean2ᚖbool(ctx context.Context, sel ast
 	return res
 }
 
-func (ec *executionContext) marshalOCall2ᚖgithubᚗcomᚋcallcfgᚋcallcfgᚋcoreᚐCall(ctx context.Context, sel ast.SelectionSet, v *core.Call) graphql.Marshaler {
+func (ec *executionContext) marshalOCall2ᚖgithubᚗcomᚋcallcfgᚋcallcfgᚋgraphᚋmodelᚐCall(ctx context.Context, sel ast.SelectionSet, v *model.Call) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	return ec._Call(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalOCallAssignmentConfiguration2ᚖgithubᚗcomᚋcallcfgᚋcallcfgᚋcoreᚐConfig(ctx context.Context, sel ast.SelectionSet, v *core.Config) graphql.Marshaler {
+func (ec *executionContext) marshalOCallAssignmentConfiguration2ᚖgithubᚗcomᚋcallcfgᚋcallcfgᚋgraphᚋmodelᚐConfig(ctx context.Context, sel ast.SelectionSet, v *model.Config) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}

@@ -8,16 +8,10 @@ import "github.com/callcfg/callcfg/graph/internal/inplace"
 // (see inplace.Policy), read from gqlgen's bindings of schema.graphqls.
 var inplacePolicy = inplace.Policy{
 	"Call": {
-		"assignmentConfiguration":     inplace.Blocking,
-		"effectiveAssignmentSettings": inplace.Blocking,
-		"id":                          inplace.Blocking,
-		"state":                       inplace.Blocking,
-		"url":                         inplace.Blocking,
+		"assignmentConfiguration":     inplace.Batch,
+		"effectiveAssignmentSettings": inplace.Batch,
 	},
-	"CallAssignmentConfiguration": {
-		"call": inplace.Blocking,
-		"id":   inplace.Blocking,
-	},
+	"CallAssignmentConfiguration": nil,
 	"CallAssignmentConfigurationConnection": {
 		"totalCount": inplace.Blocking,
 	},
@@ -37,9 +31,7 @@ var inplacePolicy = inplace.Policy{
 		"setCallAssignmentConfigurationForCall": inplace.Blocking,
 		"updateCallAssignmentConfiguration":     inplace.Blocking,
 	},
-	"Node": {
-		"id": inplace.Blocking,
-	},
+	"Node":     nil,
 	"PageInfo": nil,
 	"Query": {
 		"call":                         inplace.Blocking,

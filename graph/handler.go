@@ -28,6 +28,7 @@ import (
 
 	"github.com/callcfg/callcfg/core"
 	"github.com/callcfg/callcfg/graph/model"
+	"github.com/callcfg/callcfg/links"
 )
 
 // Options configure the GraphQL face.
@@ -119,6 +120,7 @@ type handler struct {
 	opts       Options
 	queryCache *byteCache[*ast.QueryDocument]
 	apqCache   *byteCache[string]
+	links      links.Base
 }
 
 // New returns the handler of /graphql.
@@ -146,8 +148,9 @@ func newHandler(svc *core.Service, opts Options) *handler {
 	}
 
 	h := &handler{
-		svc:  svc,
-		opts: opts,
+		svc:   svc,
+		opts:  opts,
+		links: links.NewBase(opts.PublicURL),
 		queryCache: newByteCache(limits.QueryCacheBytes, limits.CacheableQueryBytes,
 			func(query string, _ *ast.QueryDocument) string { return query }, queryWeight),
 		apqCache: newByteCache(limits.APQCacheBytes, limits.CacheableQueryBytes,
@@ -194,8 +197,10 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	req := newRequest(h.svc, r, h.opts.PublicURL)
-	h.srv.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), requestKey{}, req)))
+	ctx := context.WithValue(r.Context(), requestKey{}, newRequest(h.svc, r))
+	// Links (a call's url) are written with this request's base.
+	ctx = model.WithLinkBase(ctx, h.links.Of(r))
+	h.srv.ServeHTTP(w, r.WithContext(ctx))
 }
 
 // paramBytes is what a GET request carries in its query string (query,

@@ -22,18 +22,18 @@ func hidden[T any](v *T, err error) (*T, error) {
 }
 
 func (r *queryResolver) Node(ctx context.Context, id string) (model.Node, error) {
-	typ, u, ok := parseGlobalID(id)
+	typ, u, ok := model.ParseGlobalID(id)
 	if !ok {
 		return nil, errInvalidID()
 	}
 	switch typ {
-	case typeConfig:
+	case model.TypeConfig:
 		cfg, err := hidden(r.CallAssignmentConfiguration(ctx, u))
 		if cfg == nil {
 			return nil, err
 		}
 		return cfg, err
-	case typeCall:
+	case model.TypeCall:
 		call, err := hidden(r.Call(ctx, u))
 		if call == nil {
 			return nil, err
@@ -43,7 +43,7 @@ func (r *queryResolver) Node(ctx context.Context, id string) (model.Node, error)
 	return nil, nil
 }
 
-func (r *queryResolver) CallAssignmentConfiguration(ctx context.Context, id uuid.UUID) (*core.Config, error) {
+func (r *queryResolver) CallAssignmentConfiguration(ctx context.Context, id uuid.UUID) (*model.Config, error) {
 	a, err := actor(ctx)
 	if err != nil {
 		return nil, err
@@ -52,7 +52,7 @@ func (r *queryResolver) CallAssignmentConfiguration(ctx context.Context, id uuid
 	if cfg != nil {
 		requestFrom(ctx).primeConfig(cfg.CallID, cfg)
 	}
-	return cfg, err
+	return model.ConfigOf(cfg), err
 }
 
 func (r *queryResolver) CallAssignmentConfigurations(ctx context.Context, first *int, after *string, last *int, before *string,
@@ -88,7 +88,7 @@ func (r *queryResolver) CallAssignmentConfigurations(ctx context.Context, first 
 	return model.ConfigConnection(conn, f), nil
 }
 
-func (r *queryResolver) Call(ctx context.Context, id uuid.UUID) (*core.Call, error) {
+func (r *queryResolver) Call(ctx context.Context, id uuid.UUID) (*model.Call, error) {
 	a, err := actor(ctx)
 	if err != nil {
 		return nil, err
@@ -97,7 +97,7 @@ func (r *queryResolver) Call(ctx context.Context, id uuid.UUID) (*core.Call, err
 	if call != nil {
 		requestFrom(ctx).calls.Prime(call.ID, call)
 	}
-	return call, err
+	return model.CallOf(call), err
 }
 
 var callOrderFields = map[model.CallOrderField]core.OrderField{
@@ -126,12 +126,9 @@ func (r *queryResolver) Calls(ctx context.Context, first *int, after *string, la
 		return nil, err
 	}
 	req := requestFrom(ctx)
-	ids := make([]int64, len(conn.Edges))
-	for i, e := range conn.Edges {
-		ids[i] = e.Node.ID
+	for _, e := range conn.Edges {
 		req.calls.Prime(e.Node.ID, e.Node)
 	}
-	prefetch(ctx, req.configsByCall, ids, "assignmentConfiguration", "effectiveAssignmentSettings")
 	return model.CallConnectionOf(conn, f), nil
 }
 
@@ -141,4 +138,9 @@ func (r *queryResolver) Me(ctx context.Context) (*core.User, error) {
 		return nil, err
 	}
 	return r.svc.Me(a)
+}
+
+// errInvalidID is an input error of node(id:)'s argument.
+func errInvalidID() error {
+	return &core.Error{Kind: core.KindInvalid, Message: "Invalid input.", Fields: core.FieldErrors{"id": {"Not a valid global id."}}}
 }

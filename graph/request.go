@@ -3,28 +3,22 @@ package graph
 import (
 	"context"
 	"net/http"
-	"net/url"
-	"slices"
 	"sync"
 	"time"
 
-	"github.com/99designs/gqlgen/graphql"
-	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vikstrous/dataloadgen"
 
 	"github.com/callcfg/callcfg/core"
-	"github.com/callcfg/callcfg/links"
 )
 
 // request is what one HTTP request shares among its resolvers: the caller,
 // authenticated at most once and only if a data field needs it (so that an
-// anonymous introspection query costs no database round trip), the base of
-// absolute links, and the batching loaders, which must never outlive the
-// request because they cache what this caller may see.
+// anonymous introspection query costs no database round trip), and the
+// batching loaders, which must never outlive the request because they
+// cache what this caller may see.
 type request struct {
 	svc    *core.Service
 	header string
-	base   string
 
 	once  sync.Once
 	actor core.Actor
@@ -36,13 +30,15 @@ type request struct {
 
 type requestKey struct{}
 
-// loaderWait is how long a loader collects keys before it queries. Pages
-// prefetch their items' keys in one batch (see prefetch), so the wait only
-// gathers what no page announced, e.g. the calls of several single lookups.
+// loaderWait is how long a loader collects keys before it queries. A list's
+// batch resolver asks for all of its items' keys at once, so the wait only
+// gathers what is loaded item by item, e.g. the configurations of the calls
+// of a page of configurations (primed, so never read) or of several single
+// lookups.
 const loaderWait = 2 * time.Millisecond
 
-func newRequest(svc *core.Service, r *http.Request, publicURL *url.URL) *request {
-	req := &request{svc: svc, header: r.Header.Get("Authorization"), base: links.NewBase(publicURL).Of(r)}
+func newRequest(svc *core.Service, r *http.Request) *request {
+	req := &request{svc: svc, header: r.Header.Get("Authorization")}
 	req.calls = dataloadgen.NewLoader(req.fetchCalls, dataloadgen.WithWait(loaderWait))
 	req.configsByCall = dataloadgen.NewLoader(req.fetchConfigsByCall, dataloadgen.WithWait(loaderWait))
 	return req
@@ -115,42 +111,4 @@ func fetchByKey[V any](ctx context.Context, r *request, keys []int64,
 func (r *request) primeConfig(callID int64, cfg *core.Config) {
 	r.configsByCall.Clear(callID)
 	r.configsByCall.Prime(callID, cfg)
-}
-
-// prefetch starts one batch for all of a page's keys when the client's
-// selection under the current field asks for what the loader serves, so
-// the page costs one query however the item resolvers' goroutines are
-// scheduled; the items' own loads then hit the loader's cache.
-func prefetch[V any](ctx context.Context, l *dataloadgen.Loader[int64, V], keys []int64, fields ...string) {
-	fc := graphql.GetFieldContext(ctx)
-	if fc == nil || len(keys) == 0 || !selects(fc.Field.Selections, fields) {
-		return
-	}
-	_ = l.LoadAllThunk(ctx, keys)
-}
-
-// selects reports whether any of the named fields appears anywhere in set,
-// fragments included. It may say yes for a field a directive skips, which
-// costs one unneeded query, never a wrong answer.
-func selects(set ast.SelectionSet, names []string) bool {
-	for _, sel := range set {
-		var sub ast.SelectionSet
-		switch s := sel.(type) {
-		case *ast.Field:
-			if slices.Contains(names, s.Name) {
-				return true
-			}
-			sub = s.SelectionSet
-		case *ast.InlineFragment:
-			sub = s.SelectionSet
-		case *ast.FragmentSpread:
-			if s.Definition != nil {
-				sub = s.Definition.SelectionSet
-			}
-		}
-		if selects(sub, names) {
-			return true
-		}
-	}
-	return false
 }

@@ -16,26 +16,26 @@ type PageInfo struct {
 
 type CallAssignmentConfigurationEdge struct {
 	Cursor string
-	Node   *core.Config
+	Node   *Config
 }
 
 // CallAssignmentConfigurationConnection keeps the filter it was read with,
 // because totalCount is counted only when selected, by its own resolver.
 type CallAssignmentConfigurationConnection struct {
 	Edges    []*CallAssignmentConfigurationEdge
-	Nodes    []*core.Config
+	Nodes    []*Config
 	PageInfo *PageInfo
 	Filter   core.ConfigFilter
 }
 
 type CallEdge struct {
 	Cursor string
-	Node   *core.Call
+	Node   *Call
 }
 
 type CallConnection struct {
 	Edges    []*CallEdge
-	Nodes    []*core.Call
+	Nodes    []*Call
 	PageInfo *PageInfo
 	Filter   core.CallFilter
 }
@@ -44,12 +44,12 @@ type CallConnection struct {
 func ConfigConnection(c *core.Connection[*core.Config], f core.ConfigFilter) *CallAssignmentConfigurationConnection {
 	out := &CallAssignmentConfigurationConnection{
 		Edges:  make([]*CallAssignmentConfigurationEdge, len(c.Edges)),
-		Nodes:  make([]*core.Config, len(c.Edges)),
+		Nodes:  make([]*Config, len(c.Edges)),
 		Filter: f,
 	}
 	for i, e := range c.Edges {
-		out.Edges[i] = &CallAssignmentConfigurationEdge{Cursor: e.Cursor, Node: e.Node}
-		out.Nodes[i] = e.Node
+		out.Edges[i] = &CallAssignmentConfigurationEdge{Cursor: e.Cursor, Node: ConfigOf(e.Node)}
+		out.Nodes[i] = ConfigOf(e.Node)
 	}
 	out.PageInfo = pageInfo(c.HasNextPage, c.HasPreviousPage, c.Edges)
 	return out
@@ -59,12 +59,12 @@ func ConfigConnection(c *core.Connection[*core.Config], f core.ConfigFilter) *Ca
 func CallConnectionOf(c *core.Connection[*core.Call], f core.CallFilter) *CallConnection {
 	out := &CallConnection{
 		Edges:  make([]*CallEdge, len(c.Edges)),
-		Nodes:  make([]*core.Call, len(c.Edges)),
+		Nodes:  make([]*Call, len(c.Edges)),
 		Filter: f,
 	}
 	for i, e := range c.Edges {
-		out.Edges[i] = &CallEdge{Cursor: e.Cursor, Node: e.Node}
-		out.Nodes[i] = e.Node
+		out.Edges[i] = &CallEdge{Cursor: e.Cursor, Node: CallOf(e.Node)}
+		out.Nodes[i] = CallOf(e.Node)
 	}
 	out.PageInfo = pageInfo(c.HasNextPage, c.HasPreviousPage, c.Edges)
 	return out

@@ -1,4 +1,4 @@
-package graph
+package model
 
 import (
 	"encoding/base64"
@@ -6,7 +6,6 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/callcfg/callcfg/core"
 	"github.com/callcfg/callcfg/links"
 )
 
@@ -14,16 +13,20 @@ import (
 // across replicas and databases (the uuid, not the row id), and enough for
 // node(id:) to know which lookup to make.
 const (
-	typeConfig = "CallAssignmentConfiguration"
-	typeCall   = "Call"
+	TypeConfig = "CallAssignmentConfiguration"
+	TypeCall   = "Call"
 )
 
-func globalID(typ string, id uuid.UUID) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(typ + ":" + links.Hex(id)))
+// GlobalID is the global id of the object of type typ with uuid id.
+func GlobalID(typ string, id uuid.UUID) string {
+	b := make([]byte, 0, len(typ)+33)
+	b = append(b, typ...)
+	b = append(b, ':')
+	return base64.RawURLEncoding.EncodeToString(links.AppendHex(b, id))
 }
 
-// parseGlobalID returns ok false for anything globalID did not make.
-func parseGlobalID(id string) (typ string, u uuid.UUID, ok bool) {
+// ParseGlobalID returns ok false for anything GlobalID did not make.
+func ParseGlobalID(id string) (typ string, u uuid.UUID, ok bool) {
 	raw, err := base64.RawURLEncoding.DecodeString(id)
 	if err != nil {
 		return "", uuid.Nil, false
@@ -37,9 +40,4 @@ func parseGlobalID(id string) (typ string, u uuid.UUID, ok bool) {
 		return "", uuid.Nil, false
 	}
 	return typ, u, true
-}
-
-// errInvalidID is an input error of node(id:)'s argument.
-func errInvalidID() error {
-	return &core.Error{Kind: core.KindInvalid, Message: "Invalid input.", Fields: core.FieldErrors{"id": {"Not a valid global id."}}}
 }
