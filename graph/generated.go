@@ -5326,7 +5326,7 @@ func (ec *executionContext) _Call(ctx context.Context, sel ast.SelectionSet, obj
 	fields := graphql.CollectFields(ec.OperationContext, sel, callImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := inplace.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -5489,7 +5489,7 @@ func (ec *executionContext) _CallAssignmentConfigurationConnection(ctx context.C
 	fields := graphql.CollectFields(ec.OperationContext, sel, callAssignmentConfigurationConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := inplace.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -5576,7 +5576,7 @@ func (ec *executionContext) _CallConnection(ctx context.Context, sel ast.Selecti
 	fields := graphql.CollectFields(ec.OperationContext, sel, callConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := inplace.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -5701,7 +5701,7 @@ func (ec *executionContext) _DeleteCallAssignmentConfigurationPayload(ctx contex
 	fields := graphql.CollectFields(ec.OperationContext, sel, deleteCallAssignmentConfigurationPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := inplace.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":

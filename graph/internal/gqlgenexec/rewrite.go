@@ -36,7 +36,9 @@ type edit struct {
 //     (it has no field resolved concurrently, the only ones @defer
 //     applies to) gets an empty group instead of graphql.NewDeferredGroup,
 //     which computes the object's path and allocates a field set and a
-//     map for every object even when nothing is deferred.
+//     map for every object even when nothing is deferred; one that does
+//     gets inplace.DeferredGroup(ctx, fields), which builds the group only
+//     when one of the fields collected is deferred.
 //
 // Any call of either function in a shape other than the one checked here
 // is an error: the template changed, and the rewrite must be looked at
@@ -50,7 +52,8 @@ func rewrite(src []byte) ([]byte, error) {
 	off := func(p token.Pos) int { return fset.Position(p).Offset }
 	var edits []edit
 	var errs []error
-	lists := 0
+	// runtime counts the edits that call the runtime package.
+	runtime := 0
 	for _, decl := range file.Decls {
 		fn, ok := decl.(*ast.FuncDecl)
 		if !ok || fn.Body == nil {
@@ -69,10 +72,14 @@ func rewrite(src []byte) ([]byte, error) {
 					return false
 				}
 				edits = append(edits, e)
-				lists++
+				runtime++
 			case isCall(call, "graphql", "NewDeferredGroup"):
-				if e, ok := rewriteDeferred(fn, call, off); ok {
+				e, calls := rewriteDeferred(fn, call, off)
+				if e.text != "" {
 					edits = append(edits, e)
+				}
+				if calls {
+					runtime++
 				}
 			}
 			return true
@@ -81,7 +88,7 @@ func rewrite(src []byte) ([]byte, error) {
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
-	if lists > 0 {
+	if runtime > 0 {
 		e, err := addImport(file, off)
 		if err != nil {
 			return nil, err
@@ -123,13 +130,18 @@ func rewriteSlice(fn *ast.FuncDecl, call *ast.CallExpr, off func(token.Pos) int)
 	}, nil
 }
 
-// rewriteDeferred replaces `deferred := graphql.NewDeferredGroup(ctx)` by an
-// empty group when the function uses deferred only to process it:
-// len(deferred.Defers) and ec.ProcessDeferredGroup(deferred). A field
-// defers only through ResolveConcurrently(…, &deferred, …), so then
-// nothing is ever deferred, and the group stays empty either way.
-func rewriteDeferred(fn *ast.FuncDecl, call *ast.CallExpr, off func(token.Pos) int) (edit, bool) {
-	var defined bool
+// rewriteDeferred replaces `deferred := graphql.NewDeferredGroup(ctx)`. When
+// the function uses deferred only to process it (len(deferred.Defers),
+// ec.ProcessDeferredGroup(deferred)), nothing can ever be deferred to it,
+// since a field defers only through ResolveConcurrently(…, &deferred, …):
+// it becomes an empty group. Otherwise, when the function has collected
+// its fields (fields := …) before, the group is built only if one of them
+// is deferred. runtime reports whether the edit calls the runtime package.
+func rewriteDeferred(fn *ast.FuncDecl, call *ast.CallExpr, off func(token.Pos) int) (e edit, runtime bool) {
+	if len(call.Args) != 1 || !isIdent(call.Args[0], "ctx") {
+		return edit{}, false
+	}
+	var defined, handedOn bool
 	safe := true
 	var stack []ast.Node
 	ast.Inspect(fn.Body, func(n ast.Node) bool {
@@ -156,6 +168,13 @@ func rewriteDeferred(fn *ast.FuncDecl, call *ast.CallExpr, off func(token.Pos) i
 				if !isMethodCall(parent, "ProcessDeferredGroup") || len(parent.Args) != 1 || parent.Args[0] != id {
 					safe = false
 				}
+			case *ast.UnaryExpr:
+				// &deferred, handed to ResolveConcurrently.
+				grand, ok := stack[len(stack)-2].(*ast.CallExpr)
+				if parent.Op != token.AND || !ok || !isMethodCall(grand, "ResolveConcurrently") {
+					safe = false
+				}
+				handedOn = true
 			default:
 				safe = false
 			}
@@ -163,10 +182,33 @@ func rewriteDeferred(fn *ast.FuncDecl, call *ast.CallExpr, off func(token.Pos) i
 		stack = append(stack, n)
 		return true
 	})
-	if !defined || !safe {
+	switch {
+	case !defined || !safe:
 		return edit{}, false
+	case !handedOn:
+		return edit{start: off(call.Pos()), end: off(call.End()), text: "graphql.DeferredGroup{}"}, false
+	case collectsFieldsBefore(fn, call):
+		return edit{start: off(call.Pos()), end: off(call.End()), text: "inplace.DeferredGroup(ctx, fields)"}, true
 	}
-	return edit{start: off(call.Pos()), end: off(call.End()), text: "graphql.DeferredGroup{}"}, true
+	return edit{}, false
+}
+
+// collectsFieldsBefore reports whether a statement of fn's body before the
+// one holding call defines fields := graphql.CollectFields(…).
+func collectsFieldsBefore(fn *ast.FuncDecl, call *ast.CallExpr) bool {
+	for _, stmt := range fn.Body.List {
+		if stmt.Pos() <= call.Pos() && call.End() <= stmt.End() {
+			return false
+		}
+		a, ok := stmt.(*ast.AssignStmt)
+		if !ok || a.Tok != token.DEFINE || len(a.Lhs) != 1 || !isIdent(a.Lhs[0], "fields") || len(a.Rhs) != 1 {
+			continue
+		}
+		if c, ok := a.Rhs[0].(*ast.CallExpr); ok && isCall(c, "graphql", "CollectFields") {
+			return true
+		}
+	}
+	return false
 }
 
 // addImport adds the runtime package to the file's import block.

@@ -36,12 +36,16 @@ func (ec *executionContext) ` + name + `(ctx context.Context, sel ast.SelectionS
 }
 
 // objectMarshaller is the shape object.gotpl renders; concurrent adds a
-// field resolved concurrently, which hands the deferred group on.
+// field resolved concurrently, which hands the deferred group on; other
+// hands it to some other function.
 func objectMarshaller(name string, concurrent bool) string {
-	field := `out.Values[i] = graphql.Null`
-	if concurrent {
-		field = `out.ResolveConcurrently(ec.OperationContext, &deferred, i, true, true, func(ctx context.Context) graphql.Marshaler { return graphql.Null })`
-	}
+	return objectWith(name, map[bool]string{
+		false: `out.Values[i] = graphql.Null`,
+		true:  `out.ResolveConcurrently(ec.OperationContext, &deferred, i, true, true, func(ctx context.Context) graphql.Marshaler { return graphql.Null })`,
+	}[concurrent])
+}
+
+func objectWith(name, field string) string {
 	return `
 func (ec *executionContext) ` + name + `(ctx context.Context, sel ast.SelectionSet, obj *int) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, nil)
@@ -64,7 +68,8 @@ func TestRewrite(t *testing.T) {
 		listMarshaller("marshalNItem2ᚕᚖItemᚄ", "[]*int", "ctx, len(v), 0, false") +
 		listMarshaller("marshalNItem2ᚕᚕᚖItemᚄᚄ", "[][]*int", "ctx, len(v), 4, true") +
 		objectMarshaller("_Plain", false) +
-		objectMarshaller("_Concurrent", true)
+		objectMarshaller("_Concurrent", true) +
+		objectWith("_Other", `other(&deferred)`)
 	out, err := rewrite([]byte(src))
 	if err != nil {
 		t.Fatal(err)
@@ -87,16 +92,20 @@ func TestRewrite(t *testing.T) {
 	if !strings.Contains(plain, "deferred := graphql.DeferredGroup{}") {
 		t.Errorf("the object without concurrent fields still builds a deferred group:\n%s", plain)
 	}
-	concurrent := got[strings.Index(got, "func (ec *executionContext) _Concurrent"):]
-	if !strings.Contains(concurrent, "deferred := graphql.NewDeferredGroup(ctx)") {
-		t.Errorf("the object that defers lost its deferred group:\n%s", concurrent)
+	concurrent := got[strings.Index(got, "func (ec *executionContext) _Concurrent"):strings.Index(got, "func (ec *executionContext) _Other")]
+	if !strings.Contains(concurrent, "deferred := inplace.DeferredGroup(ctx, fields)") {
+		t.Errorf("the object that may defer does not build its group lazily:\n%s", concurrent)
+	}
+	// A group handed to anything else is left alone.
+	if other := got[strings.Index(got, "func (ec *executionContext) _Other"):]; !strings.Contains(other, "deferred := graphql.NewDeferredGroup(ctx)") {
+		t.Errorf("the object that hands its group elsewhere lost it:\n%s", other)
 	}
 	if _, err := parser.ParseFile(token.NewFileSet(), "", out, 0); err != nil {
 		t.Errorf("the rewritten file does not parse: %v", err)
 	}
 	// What is not rewritten is left as gqlgen wrote it.
-	if !strings.Contains(got, objectMarshaller("_Concurrent", true)) {
-		t.Errorf("the concurrent object changed:\n%s", concurrent)
+	if !strings.Contains(got, objectWith("_Other", `other(&deferred)`)) {
+		t.Errorf("the object that was not rewritten changed:\n%s", got)
 	}
 }
 
@@ -128,15 +137,22 @@ func TestRewriteRefusesOtherShapes(t *testing.T) {
 	}
 }
 
-// TestRewriteWithoutLists leaves a file without list marshallers without
-// the runtime's import.
-func TestRewriteWithoutLists(t *testing.T) {
-	out, err := rewrite([]byte(header + objectMarshaller("_Plain", false)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if strings.Contains(string(out), "inplace") {
-		t.Errorf("imports the runtime without a list:\n%s", out)
+// TestRewriteImportsTheRuntimeWhenUsed: the runtime is imported when an
+// edit calls it, and only then.
+func TestRewriteImportsTheRuntimeWhenUsed(t *testing.T) {
+	for src, want := range map[string]bool{
+		objectMarshaller("_Plain", false):                                    false,
+		objectMarshaller("_Concurrent", true):                                true,
+		listMarshaller("m", "[]*int", "ctx, len(v), 0, false"):               true,
+		objectMarshaller("_Plain", false) + objectWith("_O", `f(&deferred)`): false,
+	} {
+		out, err := rewrite([]byte(header + src))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Contains(string(out), `"github.com/callcfg/callcfg/graph/internal/inplace"`); got != want {
+			t.Errorf("imports the runtime: %v, want %v:\n%s", got, want, out)
+		}
 	}
 }
 

@@ -127,3 +127,17 @@ func marshalRecovering(ctx context.Context, i int, marshalElement func(ctx conte
 	}()
 	return marshalElement(ctx, i)
 }
+
+// DeferredGroup is graphql.NewDeferredGroup(ctx) when one of an object's
+// collected fields is deferred, and an empty group otherwise. Only a
+// deferred field touches the group (FieldSet.ResolveConcurrently adds it
+// there), and an empty group is never processed; gqlgen's builds one for
+// every object, with the object's path, a field set and a map.
+func DeferredGroup(ctx context.Context, fields []graphql.CollectedField) graphql.DeferredGroup {
+	for i := range fields {
+		if fields[i].IsDeferred() {
+			return graphql.NewDeferredGroup(ctx)
+		}
+	}
+	return graphql.DeferredGroup{}
+}

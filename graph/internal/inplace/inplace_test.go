@@ -173,3 +173,16 @@ func TestMarshalSliceWithoutPanicHandler(t *testing.T) {
 	})
 	t.Error("the panic did not reach the caller")
 }
+
+func TestDeferredGroup(t *testing.T) {
+	ctx := graphql.WithFieldContext(context.Background(), &graphql.FieldContext{Field: graphql.CollectedField{Field: &ast.Field{Alias: "items"}}})
+	plain := []graphql.CollectedField{{Field: &ast.Field{Alias: "a"}}, {Field: &ast.Field{Alias: "b"}}}
+	if g := inplace.DeferredGroup(ctx, plain); g.FieldSet != nil || g.Defers != nil || g.Path != nil {
+		t.Errorf("a group for fields none of which is deferred: %+v", g)
+	}
+	deferred := append(plain, graphql.CollectedField{Field: &ast.Field{Alias: "c"}, Deferrables: []*graphql.Deferrable{{Label: "later"}}})
+	g := inplace.DeferredGroup(ctx, deferred)
+	if g.FieldSet == nil || g.Defers == nil || g.Path.String() != "items" || g.Context != ctx {
+		t.Errorf("the group of a deferred field is not gqlgen's: %+v", g)
+	}
+}
