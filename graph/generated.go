@@ -2260,7 +2260,7 @@ func (ec *executionContext) _CallAssignmentConfigurationConnection_edges(ctx con
 			return ec.fieldContext_CallAssignmentConfigurationConnection_edges(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Edges, nil
+			return obj.Edges(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*model.CallAssignmentConfigurationEdge) graphql.Marshaler {
@@ -2274,7 +2274,7 @@ func (ec *executionContext) fieldContext_CallAssignmentConfigurationConnection_e
 	fc = &graphql.FieldContext{
 		Object:     "CallAssignmentConfigurationConnection",
 		Field:      field,
-		IsMethod:   false,
+		IsMethod:   true,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_CallAssignmentConfigurationEdge(ctx, field)
@@ -2324,7 +2324,7 @@ func (ec *executionContext) _CallAssignmentConfigurationConnection_pageInfo(ctx 
 			return ec.fieldContext_CallAssignmentConfigurationConnection_pageInfo(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.PageInfo, nil
+			return obj.PageInfo(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
@@ -2338,7 +2338,7 @@ func (ec *executionContext) fieldContext_CallAssignmentConfigurationConnection_p
 	fc = &graphql.FieldContext{
 		Object:     "CallAssignmentConfigurationConnection",
 		Field:      field,
-		IsMethod:   false,
+		IsMethod:   true,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_PageInfo(ctx, field)
@@ -2379,7 +2379,7 @@ func (ec *executionContext) _CallAssignmentConfigurationEdge_cursor(ctx context.
 			return ec.fieldContext_CallAssignmentConfigurationEdge_cursor(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Cursor, nil
+			return obj.Cursor(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -2390,7 +2390,7 @@ func (ec *executionContext) _CallAssignmentConfigurationEdge_cursor(ctx context.
 	)
 }
 func (ec *executionContext) fieldContext_CallAssignmentConfigurationEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CallAssignmentConfigurationEdge", field, false, false, "String")
+	return graphql.NewScalarFieldContext("CallAssignmentConfigurationEdge", field, true, false, "String")
 }
 
 func (ec *executionContext) _CallAssignmentConfigurationEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.CallAssignmentConfigurationEdge) (ret graphql.Marshaler) {
@@ -2434,7 +2434,7 @@ func (ec *executionContext) _CallConnection_edges(ctx context.Context, field gra
 			return ec.fieldContext_CallConnection_edges(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Edges, nil
+			return obj.Edges(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*model.CallEdge) graphql.Marshaler {
@@ -2448,7 +2448,7 @@ func (ec *executionContext) fieldContext_CallConnection_edges(_ context.Context,
 	fc = &graphql.FieldContext{
 		Object:     "CallConnection",
 		Field:      field,
-		IsMethod:   false,
+		IsMethod:   true,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_CallEdge(ctx, field)
@@ -2498,7 +2498,7 @@ func (ec *executionContext) _CallConnection_pageInfo(ctx context.Context, field 
 			return ec.fieldContext_CallConnection_pageInfo(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.PageInfo, nil
+			return obj.PageInfo(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
@@ -2512,7 +2512,7 @@ func (ec *executionContext) fieldContext_CallConnection_pageInfo(_ context.Conte
 	fc = &graphql.FieldContext{
 		Object:     "CallConnection",
 		Field:      field,
-		IsMethod:   false,
+		IsMethod:   true,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_PageInfo(ctx, field)
@@ -2553,7 +2553,7 @@ func (ec *executionContext) _CallEdge_cursor(ctx context.Context, field graphql.
 			return ec.fieldContext_CallEdge_cursor(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Cursor, nil
+			return obj.Cursor(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -2564,7 +2564,7 @@ func (ec *executionContext) _CallEdge_cursor(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_CallEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CallEdge", field, false, false, "String")
+	return graphql.NewScalarFieldContext("CallEdge", field, true, false, "String")
 }
 
 func (ec *executionContext) _CallEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.CallEdge) (ret graphql.Marshaler) {
@@ -3101,7 +3101,7 @@ func (ec *executionContext) _PageInfo_startCursor(ctx context.Context, field gra
 			return ec.fieldContext_PageInfo_startCursor(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.StartCursor, nil
+			return obj.StartCursor(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
@@ -3112,7 +3112,7 @@ func (ec *executionContext) _PageInfo_startCursor(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_PageInfo_startCursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PageInfo", field, false, false, "String")
+	return graphql.NewScalarFieldContext("PageInfo", field, true, false, "String")
 }
 
 func (ec *executionContext) _PageInfo_endCursor(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
@@ -3124,7 +3124,7 @@ func (ec *executionContext) _PageInfo_endCursor(ctx context.Context, field graph
 			return ec.fieldContext_PageInfo_endCursor(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.EndCursor, nil
+			return obj.EndCursor(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
@@ -3135,7 +3135,7 @@ func (ec *executionContext) _PageInfo_endCursor(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_PageInfo_endCursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PageInfo", field, false, false, "String")
+	return graphql.NewScalarFieldContext("PageInfo", field, true, false, "String")
 }
 
 func (ec *executionContext) _Query_node(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
