@@ -5332,27 +5332,27 @@ func (ec *executionContext) _Call(ctx context.Context, sel ast.SelectionSet, obj
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Call")
 		case "id":
-			out.Values[i] = ec._Call_id(ctx, field, obj)
+			out.Values[i] = ec.leaf_Call_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "uuid":
-			out.Values[i] = ec._Call_uuid(ctx, field, obj)
+			out.Values[i] = ec.leaf_Call_uuid(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "name":
-			out.Values[i] = ec._Call_name(ctx, field, obj)
+			out.Values[i] = ec.leaf_Call_name(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "description":
-			out.Values[i] = ec._Call_description(ctx, field, obj)
+			out.Values[i] = ec.leaf_Call_description(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "state":
-			out.Values[i] = ec._Call_state(ctx, field, obj)
+			out.Values[i] = ec.leaf_Call_state(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
@@ -5362,12 +5362,12 @@ func (ec *executionContext) _Call(ctx context.Context, sel ast.SelectionSet, obj
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "created":
-			out.Values[i] = ec._Call_created(ctx, field, obj)
+			out.Values[i] = ec.leaf_Call_created(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "modified":
-			out.Values[i] = ec._Call_modified(ctx, field, obj)
+			out.Values[i] = ec.leaf_Call_modified(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
@@ -5384,7 +5384,7 @@ func (ec *executionContext) _Call(ctx context.Context, sel ast.SelectionSet, obj
 					return ec._Call_effectiveAssignmentSettings(ctx, field, obj)
 				})
 		case "viewerCanManage":
-			out.Values[i] = ec._Call_viewerCanManage(ctx, field, obj)
+			out.Values[i] = ec.leaf_Call_viewerCanManage(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
@@ -5417,12 +5417,12 @@ func (ec *executionContext) _CallAssignmentConfiguration(ctx context.Context, se
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("CallAssignmentConfiguration")
 		case "id":
-			out.Values[i] = ec._CallAssignmentConfiguration_id(ctx, field, obj)
+			out.Values[i] = ec.leaf_CallAssignmentConfiguration_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "uuid":
-			out.Values[i] = ec._CallAssignmentConfiguration_uuid(ctx, field, obj)
+			out.Values[i] = ec.leaf_CallAssignmentConfiguration_uuid(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -5432,37 +5432,37 @@ func (ec *executionContext) _CallAssignmentConfiguration(ctx context.Context, se
 				out.Invalids++
 			}
 		case "autoReassignOnDecline":
-			out.Values[i] = ec._CallAssignmentConfiguration_autoReassignOnDecline(ctx, field, obj)
+			out.Values[i] = ec.leaf_CallAssignmentConfiguration_autoReassignOnDecline(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "maxAutoReassignAttempts":
-			out.Values[i] = ec._CallAssignmentConfiguration_maxAutoReassignAttempts(ctx, field, obj)
+			out.Values[i] = ec.leaf_CallAssignmentConfiguration_maxAutoReassignAttempts(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "assignmentExpirationDays":
-			out.Values[i] = ec._CallAssignmentConfiguration_assignmentExpirationDays(ctx, field, obj)
+			out.Values[i] = ec.leaf_CallAssignmentConfiguration_assignmentExpirationDays(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "sendReminderBeforeExpiryDays":
-			out.Values[i] = ec._CallAssignmentConfiguration_sendReminderBeforeExpiryDays(ctx, field, obj)
+			out.Values[i] = ec.leaf_CallAssignmentConfiguration_sendReminderBeforeExpiryDays(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "created":
-			out.Values[i] = ec._CallAssignmentConfiguration_created(ctx, field, obj)
+			out.Values[i] = ec.leaf_CallAssignmentConfiguration_created(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "modified":
-			out.Values[i] = ec._CallAssignmentConfiguration_modified(ctx, field, obj)
+			out.Values[i] = ec.leaf_CallAssignmentConfiguration_modified(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "viewerCanManage":
-			out.Values[i] = ec._CallAssignmentConfiguration_viewerCanManage(ctx, field, obj)
+			out.Values[i] = ec.leaf_CallAssignmentConfiguration_viewerCanManage(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -5544,7 +5544,7 @@ func (ec *executionContext) _CallAssignmentConfigurationEdge(ctx context.Context
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("CallAssignmentConfigurationEdge")
 		case "cursor":
-			out.Values[i] = ec._CallAssignmentConfigurationEdge_cursor(ctx, field, obj)
+			out.Values[i] = ec.leaf_CallAssignmentConfigurationEdge_cursor(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -5631,7 +5631,7 @@ func (ec *executionContext) _CallEdge(ctx context.Context, sel ast.SelectionSet,
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("CallEdge")
 		case "cursor":
-			out.Values[i] = ec._CallEdge_cursor(ctx, field, obj)
+			out.Values[i] = ec.leaf_CallEdge_cursor(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -5707,12 +5707,12 @@ func (ec *executionContext) _DeleteCallAssignmentConfigurationPayload(ctx contex
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("DeleteCallAssignmentConfigurationPayload")
 		case "deletedUuid":
-			out.Values[i] = ec._DeleteCallAssignmentConfigurationPayload_deletedUuid(ctx, field, obj)
+			out.Values[i] = ec.leaf_DeleteCallAssignmentConfigurationPayload_deletedUuid(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "deletedId":
-			out.Values[i] = ec._DeleteCallAssignmentConfigurationPayload_deletedId(ctx, field, obj)
+			out.Values[i] = ec.leaf_DeleteCallAssignmentConfigurationPayload_deletedId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
@@ -5756,27 +5756,27 @@ func (ec *executionContext) _EffectiveAssignmentSettings(ctx context.Context, se
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("EffectiveAssignmentSettings")
 		case "autoReassignOnDecline":
-			out.Values[i] = ec._EffectiveAssignmentSettings_autoReassignOnDecline(ctx, field, obj)
+			out.Values[i] = ec.leaf_EffectiveAssignmentSettings_autoReassignOnDecline(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "maxAutoReassignAttempts":
-			out.Values[i] = ec._EffectiveAssignmentSettings_maxAutoReassignAttempts(ctx, field, obj)
+			out.Values[i] = ec.leaf_EffectiveAssignmentSettings_maxAutoReassignAttempts(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "assignmentExpirationDays":
-			out.Values[i] = ec._EffectiveAssignmentSettings_assignmentExpirationDays(ctx, field, obj)
+			out.Values[i] = ec.leaf_EffectiveAssignmentSettings_assignmentExpirationDays(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "sendReminderBeforeExpiryDays":
-			out.Values[i] = ec._EffectiveAssignmentSettings_sendReminderBeforeExpiryDays(ctx, field, obj)
+			out.Values[i] = ec.leaf_EffectiveAssignmentSettings_sendReminderBeforeExpiryDays(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "isDefault":
-			out.Values[i] = ec._EffectiveAssignmentSettings_isDefault(ctx, field, obj)
+			out.Values[i] = ec.leaf_EffectiveAssignmentSettings_isDefault(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -5873,12 +5873,12 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("PageInfo")
 		case "hasNextPage":
-			out.Values[i] = ec._PageInfo_hasNextPage(ctx, field, obj)
+			out.Values[i] = ec.leaf_PageInfo_hasNextPage(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "hasPreviousPage":
-			out.Values[i] = ec._PageInfo_hasPreviousPage(ctx, field, obj)
+			out.Values[i] = ec.leaf_PageInfo_hasPreviousPage(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -6012,7 +6012,7 @@ func (ec *executionContext) _SetCallAssignmentConfigurationForCallPayload(ctx co
 				out.Invalids++
 			}
 		case "created":
-			out.Values[i] = ec._SetCallAssignmentConfigurationForCallPayload_created(ctx, field, obj)
+			out.Values[i] = ec.leaf_SetCallAssignmentConfigurationForCallPayload_created(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -6088,27 +6088,27 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("User")
 		case "uuid":
-			out.Values[i] = ec._User_uuid(ctx, field, obj)
+			out.Values[i] = ec.leaf_User_uuid(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "username":
-			out.Values[i] = ec._User_username(ctx, field, obj)
+			out.Values[i] = ec.leaf_User_username(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "email":
-			out.Values[i] = ec._User_email(ctx, field, obj)
+			out.Values[i] = ec.leaf_User_email(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "isStaff":
-			out.Values[i] = ec._User_isStaff(ctx, field, obj)
+			out.Values[i] = ec.leaf_User_isStaff(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "isSupport":
-			out.Values[i] = ec._User_isSupport(ctx, field, obj)
+			out.Values[i] = ec.leaf_User_isSupport(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -6141,7 +6141,7 @@ func (ec *executionContext) ___Directive(ctx context.Context, sel ast.SelectionS
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("__Directive")
 		case "name":
-			out.Values[i] = ec.___Directive_name(ctx, field, obj)
+			out.Values[i] = ec.leaf___Directive_name(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -6151,7 +6151,7 @@ func (ec *executionContext) ___Directive(ctx context.Context, sel ast.SelectionS
 				out.Invalids++
 			}
 		case "isRepeatable":
-			out.Values[i] = ec.___Directive_isRepeatable(ctx, field, obj)
+			out.Values[i] = ec.leaf___Directive_isRepeatable(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -6194,7 +6194,7 @@ func (ec *executionContext) ___EnumValue(ctx context.Context, sel ast.SelectionS
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("__EnumValue")
 		case "name":
-			out.Values[i] = ec.___EnumValue_name(ctx, field, obj)
+			out.Values[i] = ec.leaf___EnumValue_name(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -6204,7 +6204,7 @@ func (ec *executionContext) ___EnumValue(ctx context.Context, sel ast.SelectionS
 				out.Invalids++
 			}
 		case "isDeprecated":
-			out.Values[i] = ec.___EnumValue_isDeprecated(ctx, field, obj)
+			out.Values[i] = ec.leaf___EnumValue_isDeprecated(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -6242,7 +6242,7 @@ func (ec *executionContext) ___Field(ctx context.Context, sel ast.SelectionSet, 
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("__Field")
 		case "name":
-			out.Values[i] = ec.___Field_name(ctx, field, obj)
+			out.Values[i] = ec.leaf___Field_name(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -6262,7 +6262,7 @@ func (ec *executionContext) ___Field(ctx context.Context, sel ast.SelectionSet, 
 				out.Invalids++
 			}
 		case "isDeprecated":
-			out.Values[i] = ec.___Field_isDeprecated(ctx, field, obj)
+			out.Values[i] = ec.leaf___Field_isDeprecated(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -6300,7 +6300,7 @@ func (ec *executionContext) ___InputValue(ctx context.Context, sel ast.Selection
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("__InputValue")
 		case "name":
-			out.Values[i] = ec.___InputValue_name(ctx, field, obj)
+			out.Values[i] = ec.leaf___InputValue_name(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -6320,7 +6320,7 @@ func (ec *executionContext) ___InputValue(ctx context.Context, sel ast.Selection
 				out.Invalids++
 			}
 		case "isDeprecated":
-			out.Values[i] = ec.___InputValue_isDeprecated(ctx, field, obj)
+			out.Values[i] = ec.leaf___InputValue_isDeprecated(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -6416,7 +6416,7 @@ func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, o
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("__Type")
 		case "kind":
-			out.Values[i] = ec.___Type_kind(ctx, field, obj)
+			out.Values[i] = ec.leaf___Type_kind(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -6466,7 +6466,7 @@ func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, o
 				out.Invalids++
 			}
 		case "isOneOf":
-			out.Values[i] = ec.___Type_isOneOf(ctx, field, obj)
+			out.Values[i] = ec.leaf___Type_isOneOf(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
@@ -7253,3 +7253,755 @@ func (ec *executionContext) marshalO__Type2ᚖgithubᚗcomᚋ99designsᚋgqlgen�
 }
 
 // endregion ***************************** type.gotpl *****************************
+
+// region    ***************************** leaves (graph/internal/gqlgenexec) *****************************
+
+// leaf_CallAssignmentConfigurationEdge_cursor is _CallAssignmentConfigurationEdge_cursor for an operation without field middleware (see
+// rewriteLeaves in graph/internal/gqlgenexec).
+func (ec *executionContext) leaf_CallAssignmentConfigurationEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.CallAssignmentConfigurationEdge) (ret graphql.Marshaler) {
+	if !inplace.Plain(ec.OperationContext) {
+		return ec._CallAssignmentConfigurationEdge_cursor(ctx, field, obj)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			ret = ec._CallAssignmentConfigurationEdge_cursor(ctx, field, obj)
+		}
+	}()
+	if ret = graphql.MarshalString(obj.Cursor()); ret == nil || ret == graphql.Null {
+		return ec._CallAssignmentConfigurationEdge_cursor(ctx, field, obj)
+	}
+	return ret
+}
+
+// leaf_CallAssignmentConfiguration_assignmentExpirationDays is _CallAssignmentConfiguration_assignmentExpirationDays for an operation without field middleware (see
+// rewriteLeaves in graph/internal/gqlgenexec).
+func (ec *executionContext) leaf_CallAssignmentConfiguration_assignmentExpirationDays(ctx context.Context, field graphql.CollectedField, obj *model.Config) (ret graphql.Marshaler) {
+	if !inplace.Plain(ec.OperationContext) {
+		return ec._CallAssignmentConfiguration_assignmentExpirationDays(ctx, field, obj)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			ret = ec._CallAssignmentConfiguration_assignmentExpirationDays(ctx, field, obj)
+		}
+	}()
+	if ret = graphql.MarshalInt64(obj.AssignmentExpirationDays); ret == nil || ret == graphql.Null {
+		return ec._CallAssignmentConfiguration_assignmentExpirationDays(ctx, field, obj)
+	}
+	return ret
+}
+
+// leaf_CallAssignmentConfiguration_autoReassignOnDecline is _CallAssignmentConfiguration_autoReassignOnDecline for an operation without field middleware (see
+// rewriteLeaves in graph/internal/gqlgenexec).
+func (ec *executionContext) leaf_CallAssignmentConfiguration_autoReassignOnDecline(ctx context.Context, field graphql.CollectedField, obj *model.Config) (ret graphql.Marshaler) {
+	if !inplace.Plain(ec.OperationContext) {
+		return ec._CallAssignmentConfiguration_autoReassignOnDecline(ctx, field, obj)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			ret = ec._CallAssignmentConfiguration_autoReassignOnDecline(ctx, field, obj)
+		}
+	}()
+	if ret = graphql.MarshalBoolean(obj.AutoReassignOnDecline); ret == nil || ret == graphql.Null {
+		return ec._CallAssignmentConfiguration_autoReassignOnDecline(ctx, field, obj)
+	}
+	return ret
+}
+
+// leaf_CallAssignmentConfiguration_created is _CallAssignmentConfiguration_created for an operation without field middleware (see
+// rewriteLeaves in graph/internal/gqlgenexec).
+func (ec *executionContext) leaf_CallAssignmentConfiguration_created(ctx context.Context, field graphql.CollectedField, obj *model.Config) (ret graphql.Marshaler) {
+	if !inplace.Plain(ec.OperationContext) {
+		return ec._CallAssignmentConfiguration_created(ctx, field, obj)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			ret = ec._CallAssignmentConfiguration_created(ctx, field, obj)
+		}
+	}()
+	if ret = model.MarshalDateTime(obj.Created); ret == nil || ret == graphql.Null {
+		return ec._CallAssignmentConfiguration_created(ctx, field, obj)
+	}
+	return ret
+}
+
+// leaf_CallAssignmentConfiguration_id is _CallAssignmentConfiguration_id for an operation without field middleware (see
+// rewriteLeaves in graph/internal/gqlgenexec).
+func (ec *executionContext) leaf_CallAssignmentConfiguration_id(ctx context.Context, field graphql.CollectedField, obj *model.Config) (ret graphql.Marshaler) {
+	if !inplace.Plain(ec.OperationContext) {
+		return ec._CallAssignmentConfiguration_id(ctx, field, obj)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			ret = ec._CallAssignmentConfiguration_id(ctx, field, obj)
+		}
+	}()
+	if ret = graphql.MarshalID(obj.GlobalID()); ret == nil || ret == graphql.Null {
+		return ec._CallAssignmentConfiguration_id(ctx, field, obj)
+	}
+	return ret
+}
+
+// leaf_CallAssignmentConfiguration_maxAutoReassignAttempts is _CallAssignmentConfiguration_maxAutoReassignAttempts for an operation without field middleware (see
+// rewriteLeaves in graph/internal/gqlgenexec).
+func (ec *executionContext) leaf_CallAssignmentConfiguration_maxAutoReassignAttempts(ctx context.Context, field graphql.CollectedField, obj *model.Config) (ret graphql.Marshaler) {
+	if !inplace.Plain(ec.OperationContext) {
+		return ec._CallAssignmentConfiguration_maxAutoReassignAttempts(ctx, field, obj)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			ret = ec._CallAssignmentConfiguration_maxAutoReassignAttempts(ctx, field, obj)
+		}
+	}()
+	if ret = graphql.MarshalInt64(obj.MaxAutoReassignAttempts); ret == nil || ret == graphql.Null {
+		return ec._CallAssignmentConfiguration_maxAutoReassignAttempts(ctx, field, obj)
+	}
+	return ret
+}
+
+// leaf_CallAssignmentConfiguration_modified is _CallAssignmentConfiguration_modified for an operation without field middleware (see
+// rewriteLeaves in graph/internal/gqlgenexec).
+func (ec *executionContext) leaf_CallAssignmentConfiguration_modified(ctx context.Context, field graphql.CollectedField, obj *model.Config) (ret graphql.Marshaler) {
+	if !inplace.Plain(ec.OperationContext) {
+		return ec._CallAssignmentConfiguration_modified(ctx, field, obj)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			ret = ec._CallAssignmentConfiguration_modified(ctx, field, obj)
+		}
+	}()
+	if ret = model.MarshalDateTime(obj.Modified); ret == nil || ret == graphql.Null {
+		return ec._CallAssignmentConfiguration_modified(ctx, field, obj)
+	}
+	return ret
+}
+
+// leaf_CallAssignmentConfiguration_sendReminderBeforeExpiryDays is _CallAssignmentConfiguration_sendReminderBeforeExpiryDays for an operation without field middleware (see
+// rewriteLeaves in graph/internal/gqlgenexec).
+func (ec *executionContext) leaf_CallAssignmentConfiguration_sendReminderBeforeExpiryDays(ctx context.Context, field graphql.CollectedField, obj *model.Config) (ret graphql.Marshaler) {
+	if !inplace.Plain(ec.OperationContext) {
+		return ec._CallAssignmentConfiguration_sendReminderBeforeExpiryDays(ctx, field, obj)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			ret = ec._CallAssignmentConfiguration_sendReminderBeforeExpiryDays(ctx, field, obj)
+		}
+	}()
+	if ret = graphql.MarshalInt64(obj.SendReminderBeforeExpiryDays); ret == nil || ret == graphql.Null {
+		return ec._CallAssignmentConfiguration_sendReminderBeforeExpiryDays(ctx, field, obj)
+	}
+	return ret
+}
+
+// leaf_CallAssignmentConfiguration_uuid is _CallAssignmentConfiguration_uuid for an operation without field middleware (see
+// rewriteLeaves in graph/internal/gqlgenexec).
+func (ec *executionContext) leaf_CallAssignmentConfiguration_uuid(ctx context.Context, field graphql.CollectedField, obj *model.Config) (ret graphql.Marshaler) {
+	if !inplace.Plain(ec.OperationContext) {
+		return ec._CallAssignmentConfiguration_uuid(ctx, field, obj)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			ret = ec._CallAssignmentConfiguration_uuid(ctx, field, obj)
+		}
+	}()
+	if ret = model.MarshalUUID(obj.UUID); ret == nil || ret == graphql.Null {
+		return ec._CallAssignmentConfiguration_uuid(ctx, field, obj)
+	}
+	return ret
+}
+
+// leaf_CallAssignmentConfiguration_viewerCanManage is _CallAssignmentConfiguration_viewerCanManage for an operation without field middleware (see
+// rewriteLeaves in graph/internal/gqlgenexec).
+func (ec *executionContext) leaf_CallAssignmentConfiguration_viewerCanManage(ctx context.Context, field graphql.CollectedField, obj *model.Config) (ret graphql.Marshaler) {
+	if !inplace.Plain(ec.OperationContext) {
+		return ec._CallAssignmentConfiguration_viewerCanManage(ctx, field, obj)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			ret = ec._CallAssignmentConfiguration_viewerCanManage(ctx, field, obj)
+		}
+	}()
+	if ret = graphql.MarshalBoolean(obj.ViewerCanManage); ret == nil || ret == graphql.Null {
+		return ec._CallAssignmentConfiguration_viewerCanManage(ctx, field, obj)
+	}
+	return ret
+}
+
+// leaf_CallEdge_cursor is _CallEdge_cursor for an operation without field middleware (see
+// rewriteLeaves in graph/internal/gqlgenexec).
+func (ec *executionContext) leaf_CallEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.CallEdge) (ret graphql.Marshaler) {
+	if !inplace.Plain(ec.OperationContext) {
+		return ec._CallEdge_cursor(ctx, field, obj)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			ret = ec._CallEdge_cursor(ctx, field, obj)
+		}
+	}()
+	if ret = graphql.MarshalString(obj.Cursor()); ret == nil || ret == graphql.Null {
+		return ec._CallEdge_cursor(ctx, field, obj)
+	}
+	return ret
+}
+
+// leaf_Call_created is _Call_created for an operation without field middleware (see
+// rewriteLeaves in graph/internal/gqlgenexec).
+func (ec *executionContext) leaf_Call_created(ctx context.Context, field graphql.CollectedField, obj *model.Call) (ret graphql.Marshaler) {
+	if !inplace.Plain(ec.OperationContext) {
+		return ec._Call_created(ctx, field, obj)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			ret = ec._Call_created(ctx, field, obj)
+		}
+	}()
+	if ret = model.MarshalDateTime(obj.Created); ret == nil || ret == graphql.Null {
+		return ec._Call_created(ctx, field, obj)
+	}
+	return ret
+}
+
+// leaf_Call_description is _Call_description for an operation without field middleware (see
+// rewriteLeaves in graph/internal/gqlgenexec).
+func (ec *executionContext) leaf_Call_description(ctx context.Context, field graphql.CollectedField, obj *model.Call) (ret graphql.Marshaler) {
+	if !inplace.Plain(ec.OperationContext) {
+		return ec._Call_description(ctx, field, obj)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			ret = ec._Call_description(ctx, field, obj)
+		}
+	}()
+	if ret = graphql.MarshalString(obj.Description); ret == nil || ret == graphql.Null {
+		return ec._Call_description(ctx, field, obj)
+	}
+	return ret
+}
+
+// leaf_Call_id is _Call_id for an operation without field middleware (see
+// rewriteLeaves in graph/internal/gqlgenexec).
+func (ec *executionContext) leaf_Call_id(ctx context.Context, field graphql.CollectedField, obj *model.Call) (ret graphql.Marshaler) {
+	if !inplace.Plain(ec.OperationContext) {
+		return ec._Call_id(ctx, field, obj)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			ret = ec._Call_id(ctx, field, obj)
+		}
+	}()
+	if ret = graphql.MarshalID(obj.GlobalID()); ret == nil || ret == graphql.Null {
+		return ec._Call_id(ctx, field, obj)
+	}
+	return ret
+}
+
+// leaf_Call_modified is _Call_modified for an operation without field middleware (see
+// rewriteLeaves in graph/internal/gqlgenexec).
+func (ec *executionContext) leaf_Call_modified(ctx context.Context, field graphql.CollectedField, obj *model.Call) (ret graphql.Marshaler) {
+	if !inplace.Plain(ec.OperationContext) {
+		return ec._Call_modified(ctx, field, obj)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			ret = ec._Call_modified(ctx, field, obj)
+		}
+	}()
+	if ret = model.MarshalDateTime(obj.Modified); ret == nil || ret == graphql.Null {
+		return ec._Call_modified(ctx, field, obj)
+	}
+	return ret
+}
+
+// leaf_Call_name is _Call_name for an operation without field middleware (see
+// rewriteLeaves in graph/internal/gqlgenexec).
+func (ec *executionContext) leaf_Call_name(ctx context.Context, field graphql.CollectedField, obj *model.Call) (ret graphql.Marshaler) {
+	if !inplace.Plain(ec.OperationContext) {
+		return ec._Call_name(ctx, field, obj)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			ret = ec._Call_name(ctx, field, obj)
+		}
+	}()
+	if ret = graphql.MarshalString(obj.Name); ret == nil || ret == graphql.Null {
+		return ec._Call_name(ctx, field, obj)
+	}
+	return ret
+}
+
+// leaf_Call_state is _Call_state for an operation without field middleware (see
+// rewriteLeaves in graph/internal/gqlgenexec).
+func (ec *executionContext) leaf_Call_state(ctx context.Context, field graphql.CollectedField, obj *model.Call) (ret graphql.Marshaler) {
+	if !inplace.Plain(ec.OperationContext) {
+		return ec._Call_state(ctx, field, obj)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			ret = ec._Call_state(ctx, field, obj)
+		}
+	}()
+	if ret = obj.StateEnum(); ret == nil || ret == graphql.Null {
+		return ec._Call_state(ctx, field, obj)
+	}
+	return ret
+}
+
+// leaf_Call_uuid is _Call_uuid for an operation without field middleware (see
+// rewriteLeaves in graph/internal/gqlgenexec).
+func (ec *executionContext) leaf_Call_uuid(ctx context.Context, field graphql.CollectedField, obj *model.Call) (ret graphql.Marshaler) {
+	if !inplace.Plain(ec.OperationContext) {
+		return ec._Call_uuid(ctx, field, obj)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			ret = ec._Call_uuid(ctx, field, obj)
+		}
+	}()
+	if ret = model.MarshalUUID(obj.UUID); ret == nil || ret == graphql.Null {
+		return ec._Call_uuid(ctx, field, obj)
+	}
+	return ret
+}
+
+// leaf_Call_viewerCanManage is _Call_viewerCanManage for an operation without field middleware (see
+// rewriteLeaves in graph/internal/gqlgenexec).
+func (ec *executionContext) leaf_Call_viewerCanManage(ctx context.Context, field graphql.CollectedField, obj *model.Call) (ret graphql.Marshaler) {
+	if !inplace.Plain(ec.OperationContext) {
+		return ec._Call_viewerCanManage(ctx, field, obj)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			ret = ec._Call_viewerCanManage(ctx, field, obj)
+		}
+	}()
+	if ret = graphql.MarshalBoolean(obj.ViewerCanManage); ret == nil || ret == graphql.Null {
+		return ec._Call_viewerCanManage(ctx, field, obj)
+	}
+	return ret
+}
+
+// leaf_DeleteCallAssignmentConfigurationPayload_deletedId is _DeleteCallAssignmentConfigurationPayload_deletedId for an operation without field middleware (see
+// rewriteLeaves in graph/internal/gqlgenexec).
+func (ec *executionContext) leaf_DeleteCallAssignmentConfigurationPayload_deletedId(ctx context.Context, field graphql.CollectedField, obj *model.DeleteCallAssignmentConfigurationPayload) (ret graphql.Marshaler) {
+	if !inplace.Plain(ec.OperationContext) {
+		return ec._DeleteCallAssignmentConfigurationPayload_deletedId(ctx, field, obj)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			ret = ec._DeleteCallAssignmentConfigurationPayload_deletedId(ctx, field, obj)
+		}
+	}()
+	if ret = graphql.MarshalID(obj.DeletedID); ret == nil || ret == graphql.Null {
+		return ec._DeleteCallAssignmentConfigurationPayload_deletedId(ctx, field, obj)
+	}
+	return ret
+}
+
+// leaf_DeleteCallAssignmentConfigurationPayload_deletedUuid is _DeleteCallAssignmentConfigurationPayload_deletedUuid for an operation without field middleware (see
+// rewriteLeaves in graph/internal/gqlgenexec).
+func (ec *executionContext) leaf_DeleteCallAssignmentConfigurationPayload_deletedUuid(ctx context.Context, field graphql.CollectedField, obj *model.DeleteCallAssignmentConfigurationPayload) (ret graphql.Marshaler) {
+	if !inplace.Plain(ec.OperationContext) {
+		return ec._DeleteCallAssignmentConfigurationPayload_deletedUuid(ctx, field, obj)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			ret = ec._DeleteCallAssignmentConfigurationPayload_deletedUuid(ctx, field, obj)
+		}
+	}()
+	if ret = model.MarshalUUID(obj.DeletedUUID); ret == nil || ret == graphql.Null {
+		return ec._DeleteCallAssignmentConfigurationPayload_deletedUuid(ctx, field, obj)
+	}
+	return ret
+}
+
+// leaf_EffectiveAssignmentSettings_assignmentExpirationDays is _EffectiveAssignmentSettings_assignmentExpirationDays for an operation without field middleware (see
+// rewriteLeaves in graph/internal/gqlgenexec).
+func (ec *executionContext) leaf_EffectiveAssignmentSettings_assignmentExpirationDays(ctx context.Context, field graphql.CollectedField, obj *core.EffectiveSettings) (ret graphql.Marshaler) {
+	if !inplace.Plain(ec.OperationContext) {
+		return ec._EffectiveAssignmentSettings_assignmentExpirationDays(ctx, field, obj)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			ret = ec._EffectiveAssignmentSettings_assignmentExpirationDays(ctx, field, obj)
+		}
+	}()
+	if ret = graphql.MarshalInt64(obj.AssignmentExpirationDays); ret == nil || ret == graphql.Null {
+		return ec._EffectiveAssignmentSettings_assignmentExpirationDays(ctx, field, obj)
+	}
+	return ret
+}
+
+// leaf_EffectiveAssignmentSettings_autoReassignOnDecline is _EffectiveAssignmentSettings_autoReassignOnDecline for an operation without field middleware (see
+// rewriteLeaves in graph/internal/gqlgenexec).
+func (ec *executionContext) leaf_EffectiveAssignmentSettings_autoReassignOnDecline(ctx context.Context, field graphql.CollectedField, obj *core.EffectiveSettings) (ret graphql.Marshaler) {
+	if !inplace.Plain(ec.OperationContext) {
+		return ec._EffectiveAssignmentSettings_autoReassignOnDecline(ctx, field, obj)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			ret = ec._EffectiveAssignmentSettings_autoReassignOnDecline(ctx, field, obj)
+		}
+	}()
+	if ret = graphql.MarshalBoolean(obj.AutoReassignOnDecline); ret == nil || ret == graphql.Null {
+		return ec._EffectiveAssignmentSettings_autoReassignOnDecline(ctx, field, obj)
+	}
+	return ret
+}
+
+// leaf_EffectiveAssignmentSettings_isDefault is _EffectiveAssignmentSettings_isDefault for an operation without field middleware (see
+// rewriteLeaves in graph/internal/gqlgenexec).
+func (ec *executionContext) leaf_EffectiveAssignmentSettings_isDefault(ctx context.Context, field graphql.CollectedField, obj *core.EffectiveSettings) (ret graphql.Marshaler) {
+	if !inplace.Plain(ec.OperationContext) {
+		return ec._EffectiveAssignmentSettings_isDefault(ctx, field, obj)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			ret = ec._EffectiveAssignmentSettings_isDefault(ctx, field, obj)
+		}
+	}()
+	if ret = graphql.MarshalBoolean(obj.IsDefault); ret == nil || ret == graphql.Null {
+		return ec._EffectiveAssignmentSettings_isDefault(ctx, field, obj)
+	}
+	return ret
+}
+
+// leaf_EffectiveAssignmentSettings_maxAutoReassignAttempts is _EffectiveAssignmentSettings_maxAutoReassignAttempts for an operation without field middleware (see
+// rewriteLeaves in graph/internal/gqlgenexec).
+func (ec *executionContext) leaf_EffectiveAssignmentSettings_maxAutoReassignAttempts(ctx context.Context, field graphql.CollectedField, obj *core.EffectiveSettings) (ret graphql.Marshaler) {
+	if !inplace.Plain(ec.OperationContext) {
+		return ec._EffectiveAssignmentSettings_maxAutoReassignAttempts(ctx, field, obj)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			ret = ec._EffectiveAssignmentSettings_maxAutoReassignAttempts(ctx, field, obj)
+		}
+	}()
+	if ret = graphql.MarshalInt64(obj.MaxAutoReassignAttempts); ret == nil || ret == graphql.Null {
+		return ec._EffectiveAssignmentSettings_maxAutoReassignAttempts(ctx, field, obj)
+	}
+	return ret
+}
+
+// leaf_EffectiveAssignmentSettings_sendReminderBeforeExpiryDays is _EffectiveAssignmentSettings_sendReminderBeforeExpiryDays for an operation without field middleware (see
+// rewriteLeaves in graph/internal/gqlgenexec).
+func (ec *executionContext) leaf_EffectiveAssignmentSettings_sendReminderBeforeExpiryDays(ctx context.Context, field graphql.CollectedField, obj *core.EffectiveSettings) (ret graphql.Marshaler) {
+	if !inplace.Plain(ec.OperationContext) {
+		return ec._EffectiveAssignmentSettings_sendReminderBeforeExpiryDays(ctx, field, obj)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			ret = ec._EffectiveAssignmentSettings_sendReminderBeforeExpiryDays(ctx, field, obj)
+		}
+	}()
+	if ret = graphql.MarshalInt64(obj.SendReminderBeforeExpiryDays); ret == nil || ret == graphql.Null {
+		return ec._EffectiveAssignmentSettings_sendReminderBeforeExpiryDays(ctx, field, obj)
+	}
+	return ret
+}
+
+// leaf_PageInfo_hasNextPage is _PageInfo_hasNextPage for an operation without field middleware (see
+// rewriteLeaves in graph/internal/gqlgenexec).
+func (ec *executionContext) leaf_PageInfo_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
+	if !inplace.Plain(ec.OperationContext) {
+		return ec._PageInfo_hasNextPage(ctx, field, obj)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			ret = ec._PageInfo_hasNextPage(ctx, field, obj)
+		}
+	}()
+	if ret = graphql.MarshalBoolean(obj.HasNextPage); ret == nil || ret == graphql.Null {
+		return ec._PageInfo_hasNextPage(ctx, field, obj)
+	}
+	return ret
+}
+
+// leaf_PageInfo_hasPreviousPage is _PageInfo_hasPreviousPage for an operation without field middleware (see
+// rewriteLeaves in graph/internal/gqlgenexec).
+func (ec *executionContext) leaf_PageInfo_hasPreviousPage(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
+	if !inplace.Plain(ec.OperationContext) {
+		return ec._PageInfo_hasPreviousPage(ctx, field, obj)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			ret = ec._PageInfo_hasPreviousPage(ctx, field, obj)
+		}
+	}()
+	if ret = graphql.MarshalBoolean(obj.HasPreviousPage); ret == nil || ret == graphql.Null {
+		return ec._PageInfo_hasPreviousPage(ctx, field, obj)
+	}
+	return ret
+}
+
+// leaf_SetCallAssignmentConfigurationForCallPayload_created is _SetCallAssignmentConfigurationForCallPayload_created for an operation without field middleware (see
+// rewriteLeaves in graph/internal/gqlgenexec).
+func (ec *executionContext) leaf_SetCallAssignmentConfigurationForCallPayload_created(ctx context.Context, field graphql.CollectedField, obj *model.SetCallAssignmentConfigurationForCallPayload) (ret graphql.Marshaler) {
+	if !inplace.Plain(ec.OperationContext) {
+		return ec._SetCallAssignmentConfigurationForCallPayload_created(ctx, field, obj)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			ret = ec._SetCallAssignmentConfigurationForCallPayload_created(ctx, field, obj)
+		}
+	}()
+	if ret = graphql.MarshalBoolean(obj.Created); ret == nil || ret == graphql.Null {
+		return ec._SetCallAssignmentConfigurationForCallPayload_created(ctx, field, obj)
+	}
+	return ret
+}
+
+// leaf_User_email is _User_email for an operation without field middleware (see
+// rewriteLeaves in graph/internal/gqlgenexec).
+func (ec *executionContext) leaf_User_email(ctx context.Context, field graphql.CollectedField, obj *core.User) (ret graphql.Marshaler) {
+	if !inplace.Plain(ec.OperationContext) {
+		return ec._User_email(ctx, field, obj)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			ret = ec._User_email(ctx, field, obj)
+		}
+	}()
+	if ret = graphql.MarshalString(obj.Email); ret == nil || ret == graphql.Null {
+		return ec._User_email(ctx, field, obj)
+	}
+	return ret
+}
+
+// leaf_User_isStaff is _User_isStaff for an operation without field middleware (see
+// rewriteLeaves in graph/internal/gqlgenexec).
+func (ec *executionContext) leaf_User_isStaff(ctx context.Context, field graphql.CollectedField, obj *core.User) (ret graphql.Marshaler) {
+	if !inplace.Plain(ec.OperationContext) {
+		return ec._User_isStaff(ctx, field, obj)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			ret = ec._User_isStaff(ctx, field, obj)
+		}
+	}()
+	if ret = graphql.MarshalBoolean(obj.IsStaff); ret == nil || ret == graphql.Null {
+		return ec._User_isStaff(ctx, field, obj)
+	}
+	return ret
+}
+
+// leaf_User_isSupport is _User_isSupport for an operation without field middleware (see
+// rewriteLeaves in graph/internal/gqlgenexec).
+func (ec *executionContext) leaf_User_isSupport(ctx context.Context, field graphql.CollectedField, obj *core.User) (ret graphql.Marshaler) {
+	if !inplace.Plain(ec.OperationContext) {
+		return ec._User_isSupport(ctx, field, obj)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			ret = ec._User_isSupport(ctx, field, obj)
+		}
+	}()
+	if ret = graphql.MarshalBoolean(obj.IsSupport); ret == nil || ret == graphql.Null {
+		return ec._User_isSupport(ctx, field, obj)
+	}
+	return ret
+}
+
+// leaf_User_username is _User_username for an operation without field middleware (see
+// rewriteLeaves in graph/internal/gqlgenexec).
+func (ec *executionContext) leaf_User_username(ctx context.Context, field graphql.CollectedField, obj *core.User) (ret graphql.Marshaler) {
+	if !inplace.Plain(ec.OperationContext) {
+		return ec._User_username(ctx, field, obj)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			ret = ec._User_username(ctx, field, obj)
+		}
+	}()
+	if ret = graphql.MarshalString(obj.Username); ret == nil || ret == graphql.Null {
+		return ec._User_username(ctx, field, obj)
+	}
+	return ret
+}
+
+// leaf_User_uuid is _User_uuid for an operation without field middleware (see
+// rewriteLeaves in graph/internal/gqlgenexec).
+func (ec *executionContext) leaf_User_uuid(ctx context.Context, field graphql.CollectedField, obj *core.User) (ret graphql.Marshaler) {
+	if !inplace.Plain(ec.OperationContext) {
+		return ec._User_uuid(ctx, field, obj)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			ret = ec._User_uuid(ctx, field, obj)
+		}
+	}()
+	if ret = model.MarshalUUID(obj.UUID); ret == nil || ret == graphql.Null {
+		return ec._User_uuid(ctx, field, obj)
+	}
+	return ret
+}
+
+// leaf___Directive_isRepeatable is ___Directive_isRepeatable for an operation without field middleware (see
+// rewriteLeaves in graph/internal/gqlgenexec).
+func (ec *executionContext) leaf___Directive_isRepeatable(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
+	if !inplace.Plain(ec.OperationContext) {
+		return ec.___Directive_isRepeatable(ctx, field, obj)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			ret = ec.___Directive_isRepeatable(ctx, field, obj)
+		}
+	}()
+	if ret = graphql.MarshalBoolean(obj.IsRepeatable); ret == nil || ret == graphql.Null {
+		return ec.___Directive_isRepeatable(ctx, field, obj)
+	}
+	return ret
+}
+
+// leaf___Directive_name is ___Directive_name for an operation without field middleware (see
+// rewriteLeaves in graph/internal/gqlgenexec).
+func (ec *executionContext) leaf___Directive_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
+	if !inplace.Plain(ec.OperationContext) {
+		return ec.___Directive_name(ctx, field, obj)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			ret = ec.___Directive_name(ctx, field, obj)
+		}
+	}()
+	if ret = graphql.MarshalString(obj.Name); ret == nil || ret == graphql.Null {
+		return ec.___Directive_name(ctx, field, obj)
+	}
+	return ret
+}
+
+// leaf___EnumValue_isDeprecated is ___EnumValue_isDeprecated for an operation without field middleware (see
+// rewriteLeaves in graph/internal/gqlgenexec).
+func (ec *executionContext) leaf___EnumValue_isDeprecated(ctx context.Context, field graphql.CollectedField, obj *introspection.EnumValue) (ret graphql.Marshaler) {
+	if !inplace.Plain(ec.OperationContext) {
+		return ec.___EnumValue_isDeprecated(ctx, field, obj)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			ret = ec.___EnumValue_isDeprecated(ctx, field, obj)
+		}
+	}()
+	if ret = graphql.MarshalBoolean(obj.IsDeprecated()); ret == nil || ret == graphql.Null {
+		return ec.___EnumValue_isDeprecated(ctx, field, obj)
+	}
+	return ret
+}
+
+// leaf___EnumValue_name is ___EnumValue_name for an operation without field middleware (see
+// rewriteLeaves in graph/internal/gqlgenexec).
+func (ec *executionContext) leaf___EnumValue_name(ctx context.Context, field graphql.CollectedField, obj *introspection.EnumValue) (ret graphql.Marshaler) {
+	if !inplace.Plain(ec.OperationContext) {
+		return ec.___EnumValue_name(ctx, field, obj)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			ret = ec.___EnumValue_name(ctx, field, obj)
+		}
+	}()
+	if ret = graphql.MarshalString(obj.Name); ret == nil || ret == graphql.Null {
+		return ec.___EnumValue_name(ctx, field, obj)
+	}
+	return ret
+}
+
+// leaf___Field_isDeprecated is ___Field_isDeprecated for an operation without field middleware (see
+// rewriteLeaves in graph/internal/gqlgenexec).
+func (ec *executionContext) leaf___Field_isDeprecated(ctx context.Context, field graphql.CollectedField, obj *introspection.Field) (ret graphql.Marshaler) {
+	if !inplace.Plain(ec.OperationContext) {
+		return ec.___Field_isDeprecated(ctx, field, obj)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			ret = ec.___Field_isDeprecated(ctx, field, obj)
+		}
+	}()
+	if ret = graphql.MarshalBoolean(obj.IsDeprecated()); ret == nil || ret == graphql.Null {
+		return ec.___Field_isDeprecated(ctx, field, obj)
+	}
+	return ret
+}
+
+// leaf___Field_name is ___Field_name for an operation without field middleware (see
+// rewriteLeaves in graph/internal/gqlgenexec).
+func (ec *executionContext) leaf___Field_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Field) (ret graphql.Marshaler) {
+	if !inplace.Plain(ec.OperationContext) {
+		return ec.___Field_name(ctx, field, obj)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			ret = ec.___Field_name(ctx, field, obj)
+		}
+	}()
+	if ret = graphql.MarshalString(obj.Name); ret == nil || ret == graphql.Null {
+		return ec.___Field_name(ctx, field, obj)
+	}
+	return ret
+}
+
+// leaf___InputValue_isDeprecated is ___InputValue_isDeprecated for an operation without field middleware (see
+// rewriteLeaves in graph/internal/gqlgenexec).
+func (ec *executionContext) leaf___InputValue_isDeprecated(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
+	if !inplace.Plain(ec.OperationContext) {
+		return ec.___InputValue_isDeprecated(ctx, field, obj)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			ret = ec.___InputValue_isDeprecated(ctx, field, obj)
+		}
+	}()
+	if ret = graphql.MarshalBoolean(obj.IsDeprecated()); ret == nil || ret == graphql.Null {
+		return ec.___InputValue_isDeprecated(ctx, field, obj)
+	}
+	return ret
+}
+
+// leaf___InputValue_name is ___InputValue_name for an operation without field middleware (see
+// rewriteLeaves in graph/internal/gqlgenexec).
+func (ec *executionContext) leaf___InputValue_name(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
+	if !inplace.Plain(ec.OperationContext) {
+		return ec.___InputValue_name(ctx, field, obj)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			ret = ec.___InputValue_name(ctx, field, obj)
+		}
+	}()
+	if ret = graphql.MarshalString(obj.Name); ret == nil || ret == graphql.Null {
+		return ec.___InputValue_name(ctx, field, obj)
+	}
+	return ret
+}
+
+// leaf___Type_isOneOf is ___Type_isOneOf for an operation without field middleware (see
+// rewriteLeaves in graph/internal/gqlgenexec).
+func (ec *executionContext) leaf___Type_isOneOf(ctx context.Context, field graphql.CollectedField, obj *introspection.Type) (ret graphql.Marshaler) {
+	if !inplace.Plain(ec.OperationContext) {
+		return ec.___Type_isOneOf(ctx, field, obj)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			ret = ec.___Type_isOneOf(ctx, field, obj)
+		}
+	}()
+	if ret = graphql.MarshalBoolean(obj.IsOneOf()); ret == nil || ret == graphql.Null {
+		return ec.___Type_isOneOf(ctx, field, obj)
+	}
+	return ret
+}
+
+// leaf___Type_kind is ___Type_kind for an operation without field middleware (see
+// rewriteLeaves in graph/internal/gqlgenexec).
+func (ec *executionContext) leaf___Type_kind(ctx context.Context, field graphql.CollectedField, obj *introspection.Type) (ret graphql.Marshaler) {
+	if !inplace.Plain(ec.OperationContext) {
+		return ec.___Type_kind(ctx, field, obj)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			ret = ec.___Type_kind(ctx, field, obj)
+		}
+	}()
+	if ret = graphql.MarshalString(obj.Kind()); ret == nil || ret == graphql.Null {
+		return ec.___Type_kind(ctx, field, obj)
+	}
+	return ret
+}
+
+// endregion ***************************** leaves (graph/internal/gqlgenexec) *****************************

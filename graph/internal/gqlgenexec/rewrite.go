@@ -88,6 +88,14 @@ func rewrite(src []byte) ([]byte, error) {
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
+	leaves, err := rewriteLeaves(src, file, off)
+	if err != nil {
+		return nil, err
+	}
+	if len(leaves) > 0 {
+		edits = append(edits, leaves...)
+		runtime++
+	}
 	if runtime > 0 {
 		e, err := addImport(file, off)
 		if err != nil {

@@ -14,8 +14,13 @@ package inplace
 
 import (
 	"context"
+	"fmt"
+	"reflect"
+	"sync"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/executor"
+	"github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
 )
 
@@ -140,4 +145,40 @@ func DeferredGroup(ctx context.Context, fields []graphql.CollectedField) graphql
 		}
 	}
 	return graphql.DeferredGroup{}
+}
+
+// Plain reports whether oc resolves fields without field middleware: no
+// extension intercepts fields (AroundFields, a FieldInterceptor), so its
+// ResolverMiddleware is the executor's own pass-through. Only then may a
+// field be resolved without it (the executor's leaf_ functions): what
+// middleware would see of a field, its context included, does not exist
+// for those.
+func Plain(oc *graphql.OperationContext) bool {
+	return oc != nil && oc.ResolverMiddleware != nil &&
+		reflect.ValueOf(oc.ResolverMiddleware).Pointer() == passThrough()
+}
+
+// passThrough is the code of the field middleware of an executor without
+// extensions: the same function literal (of processExtensions) in every
+// executor; any interceptor wraps it in another.
+var passThrough = sync.OnceValue(func() uintptr {
+	s := gqlparser.MustLoadSchema(&ast.Source{Input: "type Query { a: Int }"})
+	oc, errs := executor.New(stubSchema{s}).CreateOperationContext(graphql.StartOperationTrace(context.Background()), &graphql.RawParams{Query: "{ a }"})
+	if errs != nil || oc.ResolverMiddleware == nil {
+		panic(fmt.Sprintf("inplace: no operation context of a bare executor: %v", errs))
+	}
+	return reflect.ValueOf(oc.ResolverMiddleware).Pointer()
+})
+
+// stubSchema is the least graphql.ExecutableSchema an executor accepts.
+type stubSchema struct{ s *ast.Schema }
+
+func (e stubSchema) Schema() *ast.Schema { return e.s }
+
+func (stubSchema) Complexity(context.Context, string, string, int, map[string]any) (int, bool) {
+	return 0, false
+}
+
+func (stubSchema) Exec(context.Context) graphql.ResponseHandler {
+	return func(context.Context) *graphql.Response { return nil }
 }

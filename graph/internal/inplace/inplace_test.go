@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/executor"
+	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
 
@@ -185,4 +187,59 @@ func TestDeferredGroup(t *testing.T) {
 	if g.FieldSet == nil || g.Defers == nil || g.Path.String() != "items" || g.Context != ctx {
 		t.Errorf("the group of a deferred field is not gqlgen's: %+v", g)
 	}
+}
+
+// TestPlain: an operation is plain unless something intercepts its fields,
+// whatever else the server uses.
+func TestPlain(t *testing.T) {
+	s := gqlparser.MustLoadSchema(&ast.Source{Input: schema})
+	es := &graphql.ExecutableSchemaMock{
+		SchemaFunc:     func() *ast.Schema { return s },
+		ComplexityFunc: func(context.Context, string, string, int, map[string]any) (int, bool) { return 0, false },
+	}
+	tests := []struct {
+		name string
+		use  func(*executor.Executor)
+		want bool
+	}{
+		{"nothing", func(*executor.Executor) {}, true},
+		{"operation, root field and response middleware, introspection, APQ", func(e *executor.Executor) {
+			e.Use(extension.Introspection{})
+			e.Use(extension.AutomaticPersistedQuery{Cache: graphql.MapCache[string]{}})
+			e.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler { return next(ctx) })
+			e.AroundRootFields(func(ctx context.Context, next graphql.RootResolver) graphql.Marshaler { return next(ctx) })
+			e.AroundResponses(func(ctx context.Context, next graphql.ResponseHandler) *graphql.Response { return next(ctx) })
+		}, true},
+		{"field middleware", func(e *executor.Executor) {
+			e.AroundFields(func(ctx context.Context, next graphql.Resolver) (any, error) { return next(ctx) })
+		}, false},
+		{"a field interceptor among others", func(e *executor.Executor) {
+			e.Use(extension.Introspection{})
+			e.Use(fieldCounter{})
+		}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := executor.New(es)
+			tt.use(e)
+			oc, errs := e.CreateOperationContext(graphql.StartOperationTrace(context.Background()), &graphql.RawParams{Query: "{ items { id } }"})
+			if errs != nil {
+				t.Fatal(errs)
+			}
+			if got := inplace.Plain(oc); got != tt.want {
+				t.Errorf("Plain = %v, want %v", got, tt.want)
+			}
+		})
+	}
+	if inplace.Plain(nil) {
+		t.Error("no operation is plain")
+	}
+}
+
+type fieldCounter struct{}
+
+func (fieldCounter) ExtensionName() string                   { return "fieldCounter" }
+func (fieldCounter) Validate(graphql.ExecutableSchema) error { return nil }
+func (fieldCounter) InterceptField(ctx context.Context, next graphql.Resolver) (any, error) {
+	return next(ctx)
 }
