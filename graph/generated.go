@@ -5325,7 +5325,7 @@ var callImplementors = []string{"Call", "Node"}
 func (ec *executionContext) _Call(ctx context.Context, sel ast.SelectionSet, obj *model.Call) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, callImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := inplace.NewFieldSet(fields)
 	deferred := inplace.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -5410,7 +5410,7 @@ var callAssignmentConfigurationImplementors = []string{"CallAssignmentConfigurat
 func (ec *executionContext) _CallAssignmentConfiguration(ctx context.Context, sel ast.SelectionSet, obj *model.Config) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, callAssignmentConfigurationImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := inplace.NewFieldSet(fields)
 	deferred := graphql.DeferredGroup{}
 	for i, field := range fields {
 		switch field.Name {
@@ -5488,7 +5488,7 @@ var callAssignmentConfigurationConnectionImplementors = []string{"CallAssignment
 func (ec *executionContext) _CallAssignmentConfigurationConnection(ctx context.Context, sel ast.SelectionSet, obj *model.CallAssignmentConfigurationConnection) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, callAssignmentConfigurationConnectionImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := inplace.NewFieldSet(fields)
 	deferred := inplace.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -5537,7 +5537,7 @@ var callAssignmentConfigurationEdgeImplementors = []string{"CallAssignmentConfig
 func (ec *executionContext) _CallAssignmentConfigurationEdge(ctx context.Context, sel ast.SelectionSet, obj *model.CallAssignmentConfigurationEdge) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, callAssignmentConfigurationEdgeImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := inplace.NewFieldSet(fields)
 	deferred := graphql.DeferredGroup{}
 	for i, field := range fields {
 		switch field.Name {
@@ -5575,7 +5575,7 @@ var callConnectionImplementors = []string{"CallConnection"}
 func (ec *executionContext) _CallConnection(ctx context.Context, sel ast.SelectionSet, obj *model.CallConnection) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, callConnectionImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := inplace.NewFieldSet(fields)
 	deferred := inplace.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -5624,7 +5624,7 @@ var callEdgeImplementors = []string{"CallEdge"}
 func (ec *executionContext) _CallEdge(ctx context.Context, sel ast.SelectionSet, obj *model.CallEdge) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, callEdgeImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := inplace.NewFieldSet(fields)
 	deferred := graphql.DeferredGroup{}
 	for i, field := range fields {
 		switch field.Name {
@@ -5662,7 +5662,7 @@ var createCallAssignmentConfigurationPayloadImplementors = []string{"CreateCallA
 func (ec *executionContext) _CreateCallAssignmentConfigurationPayload(ctx context.Context, sel ast.SelectionSet, obj *model.CreateCallAssignmentConfigurationPayload) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, createCallAssignmentConfigurationPayloadImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := inplace.NewFieldSet(fields)
 	deferred := graphql.DeferredGroup{}
 	for i, field := range fields {
 		switch field.Name {
@@ -5700,7 +5700,7 @@ var deleteCallAssignmentConfigurationPayloadImplementors = []string{"DeleteCallA
 func (ec *executionContext) _DeleteCallAssignmentConfigurationPayload(ctx context.Context, sel ast.SelectionSet, obj *model.DeleteCallAssignmentConfigurationPayload) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, deleteCallAssignmentConfigurationPayloadImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := inplace.NewFieldSet(fields)
 	deferred := inplace.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -5749,7 +5749,7 @@ var effectiveAssignmentSettingsImplementors = []string{"EffectiveAssignmentSetti
 func (ec *executionContext) _EffectiveAssignmentSettings(ctx context.Context, sel ast.SelectionSet, obj *core.EffectiveSettings) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, effectiveAssignmentSettingsImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := inplace.NewFieldSet(fields)
 	deferred := graphql.DeferredGroup{}
 	for i, field := range fields {
 		switch field.Name {
@@ -5805,7 +5805,7 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		Object: "Mutation",
 	})
 
-	out := graphql.NewFieldSet(fields)
+	out := inplace.NewFieldSet(fields)
 	deferred := graphql.DeferredGroup{}
 	for i, field := range fields {
 		innerCtx := graphql.WithRootFieldContext(ctx, &graphql.RootFieldContext{
@@ -5866,7 +5866,7 @@ var pageInfoImplementors = []string{"PageInfo"}
 func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet, obj *model.PageInfo) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, pageInfoImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := inplace.NewFieldSet(fields)
 	deferred := graphql.DeferredGroup{}
 	for i, field := range fields {
 		switch field.Name {
@@ -5917,7 +5917,7 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 		Object: "Query",
 	})
 
-	out := graphql.NewFieldSet(fields)
+	out := inplace.NewFieldSet(fields)
 	deferred := graphql.DeferredGroup{}
 	for i, field := range fields {
 		innerCtx := graphql.WithRootFieldContext(ctx, &graphql.RootFieldContext{
@@ -6000,7 +6000,7 @@ var setCallAssignmentConfigurationForCallPayloadImplementors = []string{"SetCall
 func (ec *executionContext) _SetCallAssignmentConfigurationForCallPayload(ctx context.Context, sel ast.SelectionSet, obj *model.SetCallAssignmentConfigurationForCallPayload) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, setCallAssignmentConfigurationForCallPayloadImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := inplace.NewFieldSet(fields)
 	deferred := graphql.DeferredGroup{}
 	for i, field := range fields {
 		switch field.Name {
@@ -6043,7 +6043,7 @@ var updateCallAssignmentConfigurationPayloadImplementors = []string{"UpdateCallA
 func (ec *executionContext) _UpdateCallAssignmentConfigurationPayload(ctx context.Context, sel ast.SelectionSet, obj *model.UpdateCallAssignmentConfigurationPayload) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, updateCallAssignmentConfigurationPayloadImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := inplace.NewFieldSet(fields)
 	deferred := graphql.DeferredGroup{}
 	for i, field := range fields {
 		switch field.Name {
@@ -6081,7 +6081,7 @@ var userImplementors = []string{"User"}
 func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj *core.User) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, userImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := inplace.NewFieldSet(fields)
 	deferred := graphql.DeferredGroup{}
 	for i, field := range fields {
 		switch field.Name {
@@ -6134,7 +6134,7 @@ var __DirectiveImplementors = []string{"__Directive"}
 func (ec *executionContext) ___Directive(ctx context.Context, sel ast.SelectionSet, obj *introspection.Directive) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, __DirectiveImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := inplace.NewFieldSet(fields)
 	deferred := graphql.DeferredGroup{}
 	for i, field := range fields {
 		switch field.Name {
@@ -6187,7 +6187,7 @@ var __EnumValueImplementors = []string{"__EnumValue"}
 func (ec *executionContext) ___EnumValue(ctx context.Context, sel ast.SelectionSet, obj *introspection.EnumValue) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, __EnumValueImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := inplace.NewFieldSet(fields)
 	deferred := graphql.DeferredGroup{}
 	for i, field := range fields {
 		switch field.Name {
@@ -6235,7 +6235,7 @@ var __FieldImplementors = []string{"__Field"}
 func (ec *executionContext) ___Field(ctx context.Context, sel ast.SelectionSet, obj *introspection.Field) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, __FieldImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := inplace.NewFieldSet(fields)
 	deferred := graphql.DeferredGroup{}
 	for i, field := range fields {
 		switch field.Name {
@@ -6293,7 +6293,7 @@ var __InputValueImplementors = []string{"__InputValue"}
 func (ec *executionContext) ___InputValue(ctx context.Context, sel ast.SelectionSet, obj *introspection.InputValue) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, __InputValueImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := inplace.NewFieldSet(fields)
 	deferred := graphql.DeferredGroup{}
 	for i, field := range fields {
 		switch field.Name {
@@ -6351,7 +6351,7 @@ var __SchemaImplementors = []string{"__Schema"}
 func (ec *executionContext) ___Schema(ctx context.Context, sel ast.SelectionSet, obj *introspection.Schema) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, __SchemaImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := inplace.NewFieldSet(fields)
 	deferred := graphql.DeferredGroup{}
 	for i, field := range fields {
 		switch field.Name {
@@ -6409,7 +6409,7 @@ var __TypeImplementors = []string{"__Type"}
 func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, obj *introspection.Type) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, __TypeImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := inplace.NewFieldSet(fields)
 	deferred := graphql.DeferredGroup{}
 	for i, field := range fields {
 		switch field.Name {

@@ -20,7 +20,7 @@ type edit struct {
 	text       string
 }
 
-// rewrite edits gqlgen's generated executor (src) in two places, found
+// rewrite edits gqlgen's generated executor (src) in a few places, found
 // with go/ast and changed as text, so that everything else stays byte for
 // byte what gqlgen wrote:
 //
@@ -32,7 +32,10 @@ type edit struct {
 //     batchOK is false for a list of lists, whose inner lists each run
 //     their own batch calls.
 //
-//  2. An object marshaller that never hands its deferred group to a field
+//  2. An object marshaller's field set is an inplace.FieldSet, which writes
+//     the same JSON as gqlgen's without allocating per field.
+//
+//  3. An object marshaller that never hands its deferred group to a field
 //     (it has no field resolved concurrently, the only ones @defer
 //     applies to) gets an empty group instead of graphql.NewDeferredGroup,
 //     which computes the object's path and allocates a field set and a
@@ -40,9 +43,13 @@ type edit struct {
 //     gets inplace.DeferredGroup(ctx, fields), which builds the group only
 //     when one of the fields collected is deferred.
 //
-// Any call of either function in a shape other than the one checked here
-// is an error: the template changed, and the rewrite must be looked at
-// again.
+//  4. Leaves are resolved without a field context of their own when no
+//     field middleware runs (see rewriteLeaves).
+//
+// A MarshalSliceConcurrently in any shape other than the one checked is an
+// error: the template changed, and the rewrite must be looked at again.
+// The other edits apply to the exact shapes they check, and leave
+// anything else as gqlgen wrote it.
 func rewrite(src []byte) ([]byte, error) {
 	fset := token.NewFileSet()
 	file, err := parser.ParseFile(fset, "generated.go", src, parser.SkipObjectResolution)
@@ -73,6 +80,11 @@ func rewrite(src []byte) ([]byte, error) {
 				}
 				edits = append(edits, e)
 				runtime++
+			case isCall(call, "graphql", "NewFieldSet"):
+				if e, ok := rewriteFieldSet(fn, call, off); ok {
+					edits = append(edits, e)
+					runtime++
+				}
 			case isCall(call, "graphql", "NewDeferredGroup"):
 				e, calls := rewriteDeferred(fn, call, off)
 				if e.text != "" {
@@ -217,6 +229,48 @@ func collectsFieldsBefore(fn *ast.FuncDecl, call *ast.CallExpr) bool {
 		}
 	}
 	return false
+}
+
+// rewriteFieldSet replaces an object marshaller's
+// `out := graphql.NewFieldSet(fields)` by inplace.NewFieldSet, which embeds
+// gqlgen's and writes the same JSON without allocating, when out is used
+// only through its fields and methods, and returned.
+func rewriteFieldSet(fn *ast.FuncDecl, call *ast.CallExpr, off func(token.Pos) int) (edit, bool) {
+	if len(call.Args) != 1 || !isIdent(call.Args[0], "fields") {
+		return edit{}, false
+	}
+	var defined, returned bool
+	safe := true
+	var stack []ast.Node
+	ast.Inspect(fn.Body, func(n ast.Node) bool {
+		if n == nil {
+			stack = stack[:len(stack)-1]
+			return true
+		}
+		if id, ok := n.(*ast.Ident); ok && id.Name == "out" {
+			switch parent := stack[len(stack)-1].(type) {
+			case *ast.AssignStmt:
+				if parent.Tok == token.DEFINE && len(parent.Lhs) == 1 && parent.Lhs[0] == id &&
+					len(parent.Rhs) == 1 && parent.Rhs[0] == call {
+					defined = true
+				} else {
+					safe = false
+				}
+			case *ast.SelectorExpr:
+				safe = safe && parent.X == id
+			case *ast.ReturnStmt:
+				returned = returned || len(parent.Results) == 1
+			default:
+				safe = false
+			}
+		}
+		stack = append(stack, n)
+		return true
+	})
+	if !defined || !safe || !returned {
+		return edit{}, false
+	}
+	return edit{start: off(call.Fun.Pos()), end: off(call.Fun.End()), text: "inplace.NewFieldSet"}, true
 }
 
 // addImport adds the runtime package to the file's import block.

@@ -69,7 +69,8 @@ func TestRewrite(t *testing.T) {
 		listMarshaller("marshalNItem2ᚕᚕᚖItemᚄᚄ", "[][]*int", "ctx, len(v), 4, true") +
 		objectMarshaller("_Plain", false) +
 		objectMarshaller("_Concurrent", true) +
-		objectWith("_Other", `other(&deferred)`)
+		objectWith("_Other", `other(&deferred)`) +
+		objectWith("_Escapes", `other(out)`)
 	out, err := rewrite([]byte(src))
 	if err != nil {
 		t.Fatal(err)
@@ -103,9 +104,12 @@ func TestRewrite(t *testing.T) {
 	if _, err := parser.ParseFile(token.NewFileSet(), "", out, 0); err != nil {
 		t.Errorf("the rewritten file does not parse: %v", err)
 	}
+	if n := strings.Count(got, "out := inplace.NewFieldSet(fields)"); n != 3 {
+		t.Errorf("%d field sets are the runtime's, want those of the objects that only use and return theirs (3):\n%s", n, got)
+	}
 	// What is not rewritten is left as gqlgen wrote it.
-	if !strings.Contains(got, objectWith("_Other", `other(&deferred)`)) {
-		t.Errorf("the object that was not rewritten changed:\n%s", got)
+	if escapes := got[strings.Index(got, "func (ec *executionContext) _Escapes"):]; !strings.Contains(escapes, "out := graphql.NewFieldSet(fields)") {
+		t.Errorf("the object whose field set goes elsewhere changed:\n%s", escapes)
 	}
 }
 
@@ -141,10 +145,10 @@ func TestRewriteRefusesOtherShapes(t *testing.T) {
 // edit calls it, and only then.
 func TestRewriteImportsTheRuntimeWhenUsed(t *testing.T) {
 	for src, want := range map[string]bool{
-		objectMarshaller("_Plain", false):                                    false,
-		objectMarshaller("_Concurrent", true):                                true,
-		listMarshaller("m", "[]*int", "ctx, len(v), 0, false"):               true,
-		objectMarshaller("_Plain", false) + objectWith("_O", `f(&deferred)`): false,
+		objectMarshaller("_Plain", false):                      true,
+		objectWith("_O", `f(out)`):                             false,
+		objectWith("_O", `f(&deferred); f(out)`):               false,
+		listMarshaller("m", "[]*int", "ctx, len(v), 0, false"): true,
 	} {
 		out, err := rewrite([]byte(header + src))
 		if err != nil {

@@ -15,6 +15,7 @@ package inplace
 import (
 	"context"
 	"fmt"
+	"io"
 	"reflect"
 	"sync"
 
@@ -181,4 +182,75 @@ func (stubSchema) Complexity(context.Context, string, string, int, map[string]an
 
 func (stubSchema) Exec(context.Context) graphql.ResponseHandler {
 	return func(context.Context) *graphql.Response { return nil }
+}
+
+// FieldSet is graphql.FieldSet with a MarshalGQL that writes the same JSON
+// without allocating: gqlgen's allocates a map of the aliases written and,
+// handing each field out by address, every field.
+type FieldSet struct {
+	*graphql.FieldSet
+	fields []graphql.CollectedField
+}
+
+// NewFieldSet is graphql.NewFieldSet.
+func NewFieldSet(fields []graphql.CollectedField) *FieldSet {
+	return &FieldSet{FieldSet: graphql.NewFieldSet(fields), fields: fields}
+}
+
+// MarshalGQL writes the fields as a JSON object in order, each response key
+// once (the first), as gqlgen's does.
+func (m *FieldSet) MarshalGQL(w io.Writer) {
+	// Execution merges the fields of one key, so keys repeat only where
+	// gqlgen's own guard would apply. Few fields are checked by a scan;
+	// many, which a query may alias, by a map, as gqlgen does.
+	var seen map[string]struct{}
+	if len(m.fields) > maxScan {
+		seen = make(map[string]struct{}, len(m.fields))
+	}
+	_, _ = io.WriteString(w, "{")
+	for i := range m.fields {
+		alias := m.fields[i].Alias
+		if seen != nil {
+			if _, dup := seen[alias]; dup {
+				continue
+			}
+			seen[alias] = struct{}{}
+		} else if m.repeats(i) {
+			continue
+		}
+		if i > 0 {
+			_, _ = io.WriteString(w, ",")
+		}
+		writeKey(w, alias)
+		m.Values[i].MarshalGQL(w)
+	}
+	_, _ = io.WriteString(w, "}")
+}
+
+// maxScan is the most fields whose keys are checked for repeats by a scan.
+const maxScan = 16
+
+// repeats reports whether a field before i has i's response key.
+func (m *FieldSet) repeats(i int) bool {
+	for j := range i {
+		if m.fields[j].Alias == m.fields[i].Alias {
+			return true
+		}
+	}
+	return false
+}
+
+// writeKey writes a response key and its colon. A key is a GraphQL name,
+// which JSON need not escape; anything else is escaped as gqlgen does.
+func writeKey(w io.Writer, key string) {
+	for i := 0; i < len(key); i++ {
+		if c := key[i]; c < 0x20 || c == '\\' || c == '"' {
+			graphql.MarshalString(key).MarshalGQL(w)
+			_, _ = io.WriteString(w, ":")
+			return
+		}
+	}
+	_, _ = io.WriteString(w, `"`)
+	_, _ = io.WriteString(w, key)
+	_, _ = io.WriteString(w, `":`)
 }

@@ -243,3 +243,46 @@ func (fieldCounter) Validate(graphql.ExecutableSchema) error { return nil }
 func (fieldCounter) InterceptField(ctx context.Context, next graphql.Resolver) (any, error) {
 	return next(ctx)
 }
+
+// TestFieldSetAsGqlgen: the same JSON as gqlgen's field set.
+func TestFieldSetAsGqlgen(t *testing.T) {
+	field := func(alias string) graphql.CollectedField {
+		return graphql.CollectedField{Field: &ast.Field{Alias: alias, Name: alias}}
+	}
+	many := func(n int, repeat string) []graphql.CollectedField {
+		var fs []graphql.CollectedField
+		for i := range n {
+			fs = append(fs, field(fmt.Sprintf("f%d", i)))
+			if i%5 == 0 {
+				fs = append(fs, field(repeat))
+			}
+		}
+		return fs
+	}
+	tests := map[string][]graphql.CollectedField{
+		"none":                nil,
+		"one":                 {field("uuid")},
+		"several":             {field("uuid"), field("name"), field("__typename")},
+		"a repeated key":      {field("a"), field("b"), field("a"), field("c")},
+		"the first repeated":  {field("a"), field("a")},
+		"many, repeated":      many(40, "r"),
+		"a key JSON escapes":  {field(`we"ird`), field("x\ny")},
+		"just over the scan":  many(14, "f1"),
+		"just under the scan": many(12, "f2"),
+	}
+	for name, fields := range tests {
+		t.Run(name, func(t *testing.T) {
+			theirs, ours := graphql.NewFieldSet(fields), inplace.NewFieldSet(fields)
+			for i := range fields {
+				v := graphql.MarshalString(fmt.Sprint(i))
+				theirs.Values[i], ours.Values[i] = v, v
+			}
+			var want, got strings.Builder
+			theirs.MarshalGQL(&want)
+			ours.MarshalGQL(&got)
+			if got.String() != want.String() {
+				t.Errorf("got  %s\nwant %s", got.String(), want.String())
+			}
+		})
+	}
+}
