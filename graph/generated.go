@@ -6492,13 +6492,13 @@ func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, o
 // region    ***************************** type.gotpl *****************************
 
 func (ec *executionContext) unmarshalNBoolean2bool(ctx context.Context, v any) (bool, error) {
-	res, err := graphql.UnmarshalBoolean(v)
+	res, err := model.UnmarshalBoolean(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNBoolean2bool(ctx context.Context, sel ast.SelectionSet, v bool) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalBoolean(v)
+	res := model.MarshalBoolean(v)
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "Boolean!")
 	}
@@ -6735,13 +6735,13 @@ func (ec *executionContext) marshalNInt2int(ctx context.Context, sel ast.Selecti
 }
 
 func (ec *executionContext) unmarshalNInt2int64(ctx context.Context, v any) (int64, error) {
-	res, err := graphql.UnmarshalInt64(v)
+	res, err := model.UnmarshalInt64(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNInt2int64(ctx context.Context, sel ast.SelectionSet, v int64) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalInt64(v)
+	res := model.MarshalInt64(v)
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "Int!")
 	}
@@ -6981,14 +6981,14 @@ func (ec *executionContext) marshalN__TypeKind2string(ctx context.Context, sel a
 }
 
 func (ec *executionContext) unmarshalOBoolean2bool(ctx context.Context, v any) (bool, error) {
-	res, err := graphql.UnmarshalBoolean(v)
+	res, err := model.UnmarshalBoolean(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalOBoolean2bool(ctx context.Context, sel ast.SelectionSet, v bool) graphql.Marshaler {
 	_ = sel
 	_ = ctx
-	res := graphql.MarshalBoolean(v)
+	res := model.MarshalBoolean(v)
 	return res
 }
 
@@ -6996,7 +6996,7 @@ func (ec *executionContext) unmarshalOBoolean2ᚖbool(ctx context.Context, v any
 	if v == nil {
 		return nil, nil
 	}
-	res, err := graphql.UnmarshalBoolean(v)
+	res, err := model.UnmarshalBoolean(v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -7006,7 +7006,7 @@ func (ec *executionContext) marshalOBoolean2ᚖbool(ctx context.Context, sel ast
 	}
 	_ = sel
 	_ = ctx
-	res := graphql.MarshalBoolean(*v)
+	res := model.MarshalBoolean(*v)
 	return res
 }
 
@@ -7284,7 +7284,7 @@ func (ec *executionContext) leaf_CallAssignmentConfiguration_assignmentExpiratio
 			ret = ec._CallAssignmentConfiguration_assignmentExpirationDays(ctx, field, obj)
 		}
 	}()
-	if ret = graphql.MarshalInt64(obj.AssignmentExpirationDays); ret == nil || ret == graphql.Null {
+	if ret = model.MarshalInt64(obj.AssignmentExpirationDays); ret == nil || ret == graphql.Null {
 		return ec._CallAssignmentConfiguration_assignmentExpirationDays(ctx, field, obj)
 	}
 	return ret
@@ -7301,7 +7301,7 @@ func (ec *executionContext) leaf_CallAssignmentConfiguration_autoReassignOnDecli
 			ret = ec._CallAssignmentConfiguration_autoReassignOnDecline(ctx, field, obj)
 		}
 	}()
-	if ret = graphql.MarshalBoolean(obj.AutoReassignOnDecline); ret == nil || ret == graphql.Null {
+	if ret = model.MarshalBoolean(obj.AutoReassignOnDecline); ret == nil || ret == graphql.Null {
 		return ec._CallAssignmentConfiguration_autoReassignOnDecline(ctx, field, obj)
 	}
 	return ret
@@ -7352,7 +7352,7 @@ func (ec *executionContext) leaf_CallAssignmentConfiguration_maxAutoReassignAtte
 			ret = ec._CallAssignmentConfiguration_maxAutoReassignAttempts(ctx, field, obj)
 		}
 	}()
-	if ret = graphql.MarshalInt64(obj.MaxAutoReassignAttempts); ret == nil || ret == graphql.Null {
+	if ret = model.MarshalInt64(obj.MaxAutoReassignAttempts); ret == nil || ret == graphql.Null {
 		return ec._CallAssignmentConfiguration_maxAutoReassignAttempts(ctx, field, obj)
 	}
 	return ret
@@ -7386,7 +7386,7 @@ func (ec *executionContext) leaf_CallAssignmentConfiguration_sendReminderBeforeE
 			ret = ec._CallAssignmentConfiguration_sendReminderBeforeExpiryDays(ctx, field, obj)
 		}
 	}()
-	if ret = graphql.MarshalInt64(obj.SendReminderBeforeExpiryDays); ret == nil || ret == graphql.Null {
+	if ret = model.MarshalInt64(obj.SendReminderBeforeExpiryDays); ret == nil || ret == graphql.Null {
 		return ec._CallAssignmentConfiguration_sendReminderBeforeExpiryDays(ctx, field, obj)
 	}
 	return ret
@@ -7420,7 +7420,7 @@ func (ec *executionContext) leaf_CallAssignmentConfiguration_viewerCanManage(ctx
 			ret = ec._CallAssignmentConfiguration_viewerCanManage(ctx, field, obj)
 		}
 	}()
-	if ret = graphql.MarshalBoolean(obj.ViewerCanManage); ret == nil || ret == graphql.Null {
+	if ret = model.MarshalBoolean(obj.ViewerCanManage); ret == nil || ret == graphql.Null {
 		return ec._CallAssignmentConfiguration_viewerCanManage(ctx, field, obj)
 	}
 	return ret
@@ -7573,7 +7573,7 @@ func (ec *executionContext) leaf_Call_viewerCanManage(ctx context.Context, field
 			ret = ec._Call_viewerCanManage(ctx, field, obj)
 		}
 	}()
-	if ret = graphql.MarshalBoolean(obj.ViewerCanManage); ret == nil || ret == graphql.Null {
+	if ret = model.MarshalBoolean(obj.ViewerCanManage); ret == nil || ret == graphql.Null {
 		return ec._Call_viewerCanManage(ctx, field, obj)
 	}
 	return ret
@@ -7624,7 +7624,7 @@ func (ec *executionContext) leaf_EffectiveAssignmentSettings_assignmentExpiratio
 			ret = ec._EffectiveAssignmentSettings_assignmentExpirationDays(ctx, field, obj)
 		}
 	}()
-	if ret = graphql.MarshalInt64(obj.AssignmentExpirationDays); ret == nil || ret == graphql.Null {
+	if ret = model.MarshalInt64(obj.AssignmentExpirationDays); ret == nil || ret == graphql.Null {
 		return ec._EffectiveAssignmentSettings_assignmentExpirationDays(ctx, field, obj)
 	}
 	return ret
@@ -7641,7 +7641,7 @@ func (ec *executionContext) leaf_EffectiveAssignmentSettings_autoReassignOnDecli
 			ret = ec._EffectiveAssignmentSettings_autoReassignOnDecline(ctx, field, obj)
 		}
 	}()
-	if ret = graphql.MarshalBoolean(obj.AutoReassignOnDecline); ret == nil || ret == graphql.Null {
+	if ret = model.MarshalBoolean(obj.AutoReassignOnDecline); ret == nil || ret == graphql.Null {
 		return ec._EffectiveAssignmentSettings_autoReassignOnDecline(ctx, field, obj)
 	}
 	return ret
@@ -7658,7 +7658,7 @@ func (ec *executionContext) leaf_EffectiveAssignmentSettings_isDefault(ctx conte
 			ret = ec._EffectiveAssignmentSettings_isDefault(ctx, field, obj)
 		}
 	}()
-	if ret = graphql.MarshalBoolean(obj.IsDefault); ret == nil || ret == graphql.Null {
+	if ret = model.MarshalBoolean(obj.IsDefault); ret == nil || ret == graphql.Null {
 		return ec._EffectiveAssignmentSettings_isDefault(ctx, field, obj)
 	}
 	return ret
@@ -7675,7 +7675,7 @@ func (ec *executionContext) leaf_EffectiveAssignmentSettings_maxAutoReassignAtte
 			ret = ec._EffectiveAssignmentSettings_maxAutoReassignAttempts(ctx, field, obj)
 		}
 	}()
-	if ret = graphql.MarshalInt64(obj.MaxAutoReassignAttempts); ret == nil || ret == graphql.Null {
+	if ret = model.MarshalInt64(obj.MaxAutoReassignAttempts); ret == nil || ret == graphql.Null {
 		return ec._EffectiveAssignmentSettings_maxAutoReassignAttempts(ctx, field, obj)
 	}
 	return ret
@@ -7692,7 +7692,7 @@ func (ec *executionContext) leaf_EffectiveAssignmentSettings_sendReminderBeforeE
 			ret = ec._EffectiveAssignmentSettings_sendReminderBeforeExpiryDays(ctx, field, obj)
 		}
 	}()
-	if ret = graphql.MarshalInt64(obj.SendReminderBeforeExpiryDays); ret == nil || ret == graphql.Null {
+	if ret = model.MarshalInt64(obj.SendReminderBeforeExpiryDays); ret == nil || ret == graphql.Null {
 		return ec._EffectiveAssignmentSettings_sendReminderBeforeExpiryDays(ctx, field, obj)
 	}
 	return ret
@@ -7709,7 +7709,7 @@ func (ec *executionContext) leaf_PageInfo_hasNextPage(ctx context.Context, field
 			ret = ec._PageInfo_hasNextPage(ctx, field, obj)
 		}
 	}()
-	if ret = graphql.MarshalBoolean(obj.HasNextPage); ret == nil || ret == graphql.Null {
+	if ret = model.MarshalBoolean(obj.HasNextPage); ret == nil || ret == graphql.Null {
 		return ec._PageInfo_hasNextPage(ctx, field, obj)
 	}
 	return ret
@@ -7726,7 +7726,7 @@ func (ec *executionContext) leaf_PageInfo_hasPreviousPage(ctx context.Context, f
 			ret = ec._PageInfo_hasPreviousPage(ctx, field, obj)
 		}
 	}()
-	if ret = graphql.MarshalBoolean(obj.HasPreviousPage); ret == nil || ret == graphql.Null {
+	if ret = model.MarshalBoolean(obj.HasPreviousPage); ret == nil || ret == graphql.Null {
 		return ec._PageInfo_hasPreviousPage(ctx, field, obj)
 	}
 	return ret
@@ -7743,7 +7743,7 @@ func (ec *executionContext) leaf_SetCallAssignmentConfigurationForCallPayload_cr
 			ret = ec._SetCallAssignmentConfigurationForCallPayload_created(ctx, field, obj)
 		}
 	}()
-	if ret = graphql.MarshalBoolean(obj.Created); ret == nil || ret == graphql.Null {
+	if ret = model.MarshalBoolean(obj.Created); ret == nil || ret == graphql.Null {
 		return ec._SetCallAssignmentConfigurationForCallPayload_created(ctx, field, obj)
 	}
 	return ret
@@ -7777,7 +7777,7 @@ func (ec *executionContext) leaf_User_isStaff(ctx context.Context, field graphql
 			ret = ec._User_isStaff(ctx, field, obj)
 		}
 	}()
-	if ret = graphql.MarshalBoolean(obj.IsStaff); ret == nil || ret == graphql.Null {
+	if ret = model.MarshalBoolean(obj.IsStaff); ret == nil || ret == graphql.Null {
 		return ec._User_isStaff(ctx, field, obj)
 	}
 	return ret
@@ -7794,7 +7794,7 @@ func (ec *executionContext) leaf_User_isSupport(ctx context.Context, field graph
 			ret = ec._User_isSupport(ctx, field, obj)
 		}
 	}()
-	if ret = graphql.MarshalBoolean(obj.IsSupport); ret == nil || ret == graphql.Null {
+	if ret = model.MarshalBoolean(obj.IsSupport); ret == nil || ret == graphql.Null {
 		return ec._User_isSupport(ctx, field, obj)
 	}
 	return ret
@@ -7845,7 +7845,7 @@ func (ec *executionContext) leaf___Directive_isRepeatable(ctx context.Context, f
 			ret = ec.___Directive_isRepeatable(ctx, field, obj)
 		}
 	}()
-	if ret = graphql.MarshalBoolean(obj.IsRepeatable); ret == nil || ret == graphql.Null {
+	if ret = model.MarshalBoolean(obj.IsRepeatable); ret == nil || ret == graphql.Null {
 		return ec.___Directive_isRepeatable(ctx, field, obj)
 	}
 	return ret
@@ -7879,7 +7879,7 @@ func (ec *executionContext) leaf___EnumValue_isDeprecated(ctx context.Context, f
 			ret = ec.___EnumValue_isDeprecated(ctx, field, obj)
 		}
 	}()
-	if ret = graphql.MarshalBoolean(obj.IsDeprecated()); ret == nil || ret == graphql.Null {
+	if ret = model.MarshalBoolean(obj.IsDeprecated()); ret == nil || ret == graphql.Null {
 		return ec.___EnumValue_isDeprecated(ctx, field, obj)
 	}
 	return ret
@@ -7913,7 +7913,7 @@ func (ec *executionContext) leaf___Field_isDeprecated(ctx context.Context, field
 			ret = ec.___Field_isDeprecated(ctx, field, obj)
 		}
 	}()
-	if ret = graphql.MarshalBoolean(obj.IsDeprecated()); ret == nil || ret == graphql.Null {
+	if ret = model.MarshalBoolean(obj.IsDeprecated()); ret == nil || ret == graphql.Null {
 		return ec.___Field_isDeprecated(ctx, field, obj)
 	}
 	return ret
@@ -7947,7 +7947,7 @@ func (ec *executionContext) leaf___InputValue_isDeprecated(ctx context.Context, 
 			ret = ec.___InputValue_isDeprecated(ctx, field, obj)
 		}
 	}()
-	if ret = graphql.MarshalBoolean(obj.IsDeprecated()); ret == nil || ret == graphql.Null {
+	if ret = model.MarshalBoolean(obj.IsDeprecated()); ret == nil || ret == graphql.Null {
 		return ec.___InputValue_isDeprecated(ctx, field, obj)
 	}
 	return ret
@@ -7981,7 +7981,7 @@ func (ec *executionContext) leaf___Type_isOneOf(ctx context.Context, field graph
 			ret = ec.___Type_isOneOf(ctx, field, obj)
 		}
 	}()
-	if ret = graphql.MarshalBoolean(obj.IsOneOf()); ret == nil || ret == graphql.Null {
+	if ret = model.MarshalBoolean(obj.IsOneOf()); ret == nil || ret == graphql.Null {
 		return ec.___Type_isOneOf(ctx, field, obj)
 	}
 	return ret
