@@ -45,8 +45,9 @@ var connectionTypes = map[string]bool{
 // size, so a real cost given to totalCount there would be paid once per
 // item of the page, and `first: 300 { totalCount }` refused.
 type complexityLimit struct {
-	max int
-	es  graphql.ExecutableSchema
+	max   int
+	es    graphql.ExecutableSchema
+	facts docFacts
 }
 
 var _ interface {
@@ -71,16 +72,19 @@ func (c *complexityLimit) MutateOperationContext(ctx context.Context, oc *graphq
 	// 24 levels, a 1 KB request, cost two seconds of CPU. Every field it
 	// visits adds at least 1, so an operation whose fields, fragments
 	// expanded, outnumber the limit is refused without that walk.
-	if n := expandedFields(op.SelectionSet, map[string]int{}); n > c.max {
+	f := c.facts.of(oc, op)
+	if n := f.expanded; n > c.max {
 		err := gqlerror.Errorf("operation has complexity %d or more, which exceeds the limit of %d", n, c.max)
 		errcode.Set(err, CodeComplexityLimit)
 		return err
 	}
-	cost := complexity.Calculate(ctx, c.es, op, oc.Variables)
-	if counts := countSelections(op); cost <= c.max {
+	cost := c.facts.cost(ctx, oc, op, func(ctx context.Context) int {
+		return complexity.Calculate(ctx, c.es, op, oc.Variables)
+	})
+	if cost <= c.max {
 		// Counts are bounded by the parser's token limit, and cost by max
 		// here, so the sum cannot overflow.
-		cost += counts * TotalCountCost
+		cost += f.counts * TotalCountCost
 	}
 	if cost > c.max {
 		err := gqlerror.Errorf("operation has complexity %d, which exceeds the limit of %d", cost, c.max)
@@ -128,7 +132,10 @@ func expandedFields(set ast.SelectionSet, memo map[string]int) int {
 // anything runs: each root field is resolved on its own (a lookup, a page,
 // a mutation), so their number bounds the work of one request in a way the
 // complexity limit, which lets many cheap fields through, does not.
-type rootFieldLimit struct{ max int }
+type rootFieldLimit struct {
+	max   int
+	facts docFacts
+}
 
 var _ interface {
 	graphql.HandlerExtension
@@ -143,7 +150,7 @@ func (l rootFieldLimit) MutateOperationContext(_ context.Context, oc *graphql.Op
 	if op == nil {
 		return nil
 	}
-	if n := len(collect(op.SelectionSet)); n > l.max {
+	if n := l.facts.of(oc, op).roots; n > l.max {
 		err := gqlerror.Errorf("operation has %d root fields, which exceeds the limit of %d", n, l.max)
 		errcode.Set(err, CodeRootFieldLimit)
 		return err

@@ -118,7 +118,7 @@ type handler struct {
 	srv        *gqlhandler.Server
 	svc        *core.Service
 	opts       Options
-	queryCache *byteCache[*ast.QueryDocument]
+	queryCache *queryCache
 	apqCache   *byteCache[string]
 	links      links.Base
 }
@@ -148,11 +148,10 @@ func newHandler(svc *core.Service, opts Options) *handler {
 	}
 
 	h := &handler{
-		svc:   svc,
-		opts:  opts,
-		links: links.NewBase(opts.PublicURL),
-		queryCache: newByteCache(limits.QueryCacheBytes, limits.CacheableQueryBytes,
-			func(query string, _ *ast.QueryDocument) string { return query }, queryWeight),
+		svc:        svc,
+		opts:       opts,
+		links:      links.NewBase(opts.PublicURL),
+		queryCache: newQueryCache(limits.QueryCacheBytes, limits.CacheableQueryBytes),
 		apqCache: newByteCache(limits.APQCacheBytes, limits.CacheableQueryBytes,
 			func(_, query string) string { return query }, apqWeight),
 	}
@@ -170,9 +169,11 @@ func newHandler(svc *core.Service, opts Options) *handler {
 		srv.Use(extension.Introspection{})
 	}
 	srv.Use(extension.AutomaticPersistedQuery{Cache: h.apqCache})
-	srv.Use(&complexityLimit{max: limits.Complexity})
-	srv.Use(depthLimit{max: limits.Depth})
-	srv.Use(rootFieldLimit{max: limits.RootFields})
+	// The limits measure each cached document once (facts.go).
+	facts := docFacts{cache: h.queryCache}
+	srv.Use(&complexityLimit{max: limits.Complexity, facts: facts})
+	srv.Use(depthLimit{max: limits.Depth, facts: facts})
+	srv.Use(rootFieldLimit{max: limits.RootFields, facts: facts})
 	p := presenter{log: opts.Logger}
 	srv.SetErrorPresenter(p.present)
 	srv.SetRecoverFunc(p.recover)
