@@ -78,13 +78,7 @@ func (r *queryResolver) CallAssignmentConfigurations(ctx context.Context, first 
 	if err != nil {
 		return nil, err
 	}
-	req := requestFrom(ctx)
-	for _, e := range conn.Edges {
-		req.primeConfig(e.Node.CallID, e.Node)
-		if c := e.Node.Call(); c != nil {
-			req.calls.Prime(c.ID, c)
-		}
-	}
+	requestFrom(ctx).primeConfigs(conn.Edges)
 	return model.ConfigConnection(conn, f), nil
 }
 
@@ -94,9 +88,6 @@ func (r *queryResolver) Call(ctx context.Context, id uuid.UUID) (*model.Call, er
 		return nil, err
 	}
 	call, err := hidden(r.svc.GetCall(ctx, a, id))
-	if call != nil {
-		requestFrom(ctx).calls.Prime(call.ID, call)
-	}
 	return model.CallOf(call), err
 }
 
@@ -124,10 +115,6 @@ func (r *queryResolver) Calls(ctx context.Context, first *int, after *string, la
 	conn, err := r.svc.CallsConnection(ctx, a, f, order, core.PageArgs{First: first, After: after, Last: last, Before: before})
 	if err != nil {
 		return nil, err
-	}
-	req := requestFrom(ctx)
-	for _, e := range conn.Edges {
-		req.calls.Prime(e.Node.ID, e.Node)
 	}
 	return model.CallConnectionOf(conn, f), nil
 }

@@ -24,8 +24,18 @@ type request struct {
 	actor core.Actor
 	err   error
 
+	// The loaders are made on first use (loaders): most requests need
+	// none.
+	loadersOnce   sync.Once
 	calls         *dataloadgen.Loader[int64, *core.Call]
 	configsByCall *dataloadgen.Loader[int64, *core.Config]
+
+	// known are the configurations the request has read or written, by
+	// call (nil: the call has none), ahead of the loader: a page of
+	// configurations or a mutation knows its calls' configurations, so
+	// call.assignmentConfiguration under them costs no query.
+	knownMu sync.Mutex
+	known   map[int64]*core.Config
 }
 
 type requestKey struct{}
@@ -33,15 +43,20 @@ type requestKey struct{}
 // loaderWait is how long a loader collects keys before it queries. A list's
 // batch resolver asks for all of its items' keys at once, so the wait only
 // gathers what is loaded item by item, e.g. the configurations of the calls
-// of a page of configurations (primed, so never read) or of several single
-// lookups.
+// of several single lookups (those of a page of configurations are known).
 const loaderWait = 2 * time.Millisecond
 
 func newRequest(svc *core.Service, r *http.Request) *request {
-	req := &request{svc: svc, header: r.Header.Get("Authorization")}
-	req.calls = dataloadgen.NewLoader(req.fetchCalls, dataloadgen.WithWait(loaderWait))
-	req.configsByCall = dataloadgen.NewLoader(req.fetchConfigsByCall, dataloadgen.WithWait(loaderWait))
-	return req
+	return &request{svc: svc, header: r.Header.Get("Authorization")}
+}
+
+// loaders makes the request's loaders on first use.
+func (r *request) loaders() *request {
+	r.loadersOnce.Do(func() {
+		r.calls = dataloadgen.NewLoader(r.fetchCalls, dataloadgen.WithWait(loaderWait))
+		r.configsByCall = dataloadgen.NewLoader(r.fetchConfigsByCall, dataloadgen.WithWait(loaderWait))
+	})
+	return r
 }
 
 func requestFrom(ctx context.Context) *request {
@@ -105,10 +120,60 @@ func fetchByKey[V any](ctx context.Context, r *request, keys []int64,
 	return values, nil
 }
 
-// primeConfig records what the request already knows about a call's
-// configuration (nil: none), so that call.assignmentConfiguration under a
-// page of configurations, or after a mutation, costs no query.
+// primeConfig records what the request knows about a call's
+// configuration (nil: none), over anything read before.
 func (r *request) primeConfig(callID int64, cfg *core.Config) {
-	r.configsByCall.Clear(callID)
-	r.configsByCall.Prime(callID, cfg)
+	r.knownMu.Lock()
+	defer r.knownMu.Unlock()
+	if r.known == nil {
+		r.known = map[int64]*core.Config{}
+	}
+	r.known[callID] = cfg
+}
+
+// primeConfigs records the configurations of a page.
+func (r *request) primeConfigs(cfgs []core.Edge[*core.Config]) {
+	r.knownMu.Lock()
+	defer r.knownMu.Unlock()
+	if r.known == nil {
+		r.known = make(map[int64]*core.Config, len(cfgs))
+	}
+	for _, e := range cfgs {
+		r.known[e.Node.CallID] = e.Node
+	}
+}
+
+// configsByCallID returns the configurations of calls (nil for a call
+// without one): those the request knows, and the others through the
+// loader, which gathers the keys of calls resolved side by side into one
+// query. An error is a dataloadgen.ErrorSlice, one per call.
+func (r *request) configsByCallID(ctx context.Context, callIDs []int64) ([]*core.Config, error) {
+	out := make([]*core.Config, len(callIDs))
+	var missing []int64
+	var at []int
+	r.knownMu.Lock()
+	for i, id := range callIDs {
+		if cfg, ok := r.known[id]; ok {
+			out[i] = cfg
+			continue
+		}
+		missing = append(missing, id)
+		at = append(at, i)
+	}
+	r.knownMu.Unlock()
+	if len(missing) == 0 {
+		return out, nil
+	}
+	loaded, err := r.loaders().configsByCall.LoadAll(ctx, missing)
+	for j, i := range at {
+		out[i] = loaded[j]
+	}
+	if errs, ok := err.(dataloadgen.ErrorSlice); ok {
+		all := make(dataloadgen.ErrorSlice, len(callIDs))
+		for j, i := range at {
+			all[i] = errs[j]
+		}
+		return out, all
+	}
+	return out, err
 }

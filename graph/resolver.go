@@ -63,7 +63,7 @@ func configsOf(ctx context.Context, calls []*model.Call) ([]*core.Config, error)
 	for i, c := range calls {
 		ids[i] = c.ID
 	}
-	cfgs, err := requestFrom(ctx).configsByCall.LoadAll(ctx, ids)
+	cfgs, err := requestFrom(ctx).configsByCallID(ctx, ids)
 	return cfgs, batchError(ctx, err)
 }
 
@@ -129,7 +129,7 @@ func (r *callConnectionResolver) TotalCount(ctx context.Context, obj *model.Call
 type deletePayloadResolver struct{ *Resolver }
 
 func (r *deletePayloadResolver) Call(ctx context.Context, obj *model.DeleteCallAssignmentConfigurationPayload) (*model.Call, error) {
-	c, err := requestFrom(ctx).calls.Load(ctx, obj.CallID)
+	c, err := requestFrom(ctx).loaders().calls.Load(ctx, obj.CallID)
 	return model.CallOf(c), err
 }
 
