@@ -9,6 +9,8 @@ import (
 	"github.com/99designs/gqlgen/graphql/errcode"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/callcfg/callcfg/graph/model"
 )
 
 // Codes of extensions.code of operations refused before execution.
@@ -26,6 +28,27 @@ const (
 // them only a handful; the aliases of `first: 0 { totalCount }` that were
 // 2 points each are no longer a cheap way to run hundreds.
 const TotalCountCost = 1000
+
+// complexityFields are the fields with a complexity function of their own
+// (setComplexity): only through their arguments can variables change an
+// operation's complexity.
+var complexityFields = map[string]bool{
+	"Query.callAssignmentConfigurations": true,
+	"Query.calls":                        true,
+}
+
+// setComplexity makes each of complexityFields cost its page size times
+// its children.
+func setComplexity(cfg *Config) {
+	cfg.Complexity.Query.CallAssignmentConfigurations = func(child int, first *int, _ *string, last *int, _ *string,
+		_ *model.CallAssignmentConfigurationFilter, _ []*model.CallAssignmentConfigurationOrder,
+	) int {
+		return pageComplexity(child, first, last)
+	}
+	cfg.Complexity.Query.Calls = func(child int, first *int, _ *string, last *int, _ *string, _ *model.CallFilter, _ []*model.CallOrder) int {
+		return pageComplexity(child, first, last)
+	}
+}
 
 // connectionTypes are the types whose totalCount runs a count. Connections
 // are fields of Query only (TestConnectionsAreRootFields keeps it so), so a

@@ -8,17 +8,20 @@ import (
 )
 
 // opFacts are what the limits (cost.go, depth.go) measure of an operation.
-// All but its complexity are functions of the document alone; so is the
-// complexity of an operation without variables. They are measured once
-// per document the parsed-query cache holds, and kept in its entry.
+// All but its complexity are functions of the document alone; so is its
+// complexity when no variable reaches a complexity function (costStatic).
+// They are measured once per document the parsed-query cache holds, and
+// kept in its entry.
 type opFacts struct {
 	expanded int // fields, fragments expanded (expandedFields)
 	counts   int // totalCount selections (countSelections)
 	depth    int // selectionDepth
 	roots    int // root response keys (collect)
-	cost     int // complexity.Calculate's, when costKnown
-	// costKnown: cost was computed for an operation without variables.
-	costKnown bool
+	// costStatic: no argument of a field with a complexity function is a
+	// variable, so the complexity is the same whatever the variables.
+	costStatic bool
+	cost       int // complexity.Calculate's, when costKnown
+	costKnown  bool
 }
 
 // factsBytes is what an operation's facts add to a cache entry's weight:
@@ -29,11 +32,67 @@ const factsBytes = 128
 // measure takes the document-only facts of op.
 func measure(op *ast.OperationDefinition) *opFacts {
 	return &opFacts{
-		expanded: expandedFields(op.SelectionSet, map[string]int{}),
-		counts:   countSelections(op),
-		depth:    selectionDepth(op.SelectionSet, map[string]int{}),
-		roots:    len(collect(op.SelectionSet)),
+		expanded:   expandedFields(op.SelectionSet, map[string]int{}),
+		counts:     countSelections(op),
+		depth:      selectionDepth(op.SelectionSet, map[string]int{}),
+		roots:      len(collect(op.SelectionSet)),
+		costStatic: !variablesReachComplexity(op.SelectionSet, map[string]bool{}),
 	}
+}
+
+// variablesReachComplexity reports whether a variable is an argument, or
+// part of one, of a field with a complexity function (complexityFields),
+// or of any field of an interface, whose implementors may have one. Each
+// fragment is walked once, its answer kept in memo, so that fragments
+// spreading each other cost no more than their text.
+func variablesReachComplexity(set ast.SelectionSet, memo map[string]bool) bool {
+	for _, sel := range set {
+		switch s := sel.(type) {
+		case *ast.Field:
+			if s.ObjectDefinition == nil || s.ObjectDefinition.Kind != ast.Object || complexityFields[s.ObjectDefinition.Name+"."+s.Name] {
+				for _, a := range s.Arguments {
+					if hasVariable(a.Value) {
+						return true
+					}
+				}
+			}
+			if variablesReachComplexity(s.SelectionSet, memo) {
+				return true
+			}
+		case *ast.InlineFragment:
+			if variablesReachComplexity(s.SelectionSet, memo) {
+				return true
+			}
+		case *ast.FragmentSpread:
+			if s.Definition == nil {
+				continue
+			}
+			reach, ok := memo[s.Name]
+			if !ok {
+				reach = variablesReachComplexity(s.Definition.SelectionSet, memo)
+				memo[s.Name] = reach
+			}
+			if reach {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func hasVariable(v *ast.Value) bool {
+	if v == nil {
+		return false
+	}
+	if v.Kind == ast.Variable {
+		return true
+	}
+	for _, c := range v.Children {
+		if hasVariable(c.Value) {
+			return true
+		}
+	}
+	return false
 }
 
 // docFacts hands the limits the facts of an operation: from the cache
@@ -62,17 +121,21 @@ func (d docFacts) of(oc *graphql.OperationContext, op *ast.OperationDefinition) 
 	return *f
 }
 
-// cost returns calculate's complexity of oc's operation op, which without
-// variables is the same every time, and so is calculated once per cached
-// document.
+// cost returns calculate's complexity of oc's operation op, which when no
+// variable reaches a complexity function is the same every time, and so is
+// calculated once per cached document.
 func (d docFacts) cost(ctx context.Context, oc *graphql.OperationContext, op *ast.OperationDefinition, calculate func(context.Context) int) int {
 	p := d.cache.entry(oc)
-	if p == nil || len(op.VariableDefinitions) > 0 {
+	if p == nil {
 		return calculate(ctx)
 	}
 	p.mu.Lock()
 	f, ok := p.ops[op.Name]
-	if ok && f.costKnown {
+	if !ok || !f.costStatic {
+		p.mu.Unlock()
+		return calculate(ctx)
+	}
+	if f.costKnown {
 		defer p.mu.Unlock()
 		return f.cost
 	}

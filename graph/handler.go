@@ -138,14 +138,7 @@ func newHandler(svc *core.Service, opts Options) *handler {
 	limits := opts.Limits.withDefaults()
 
 	cfg := Config{Resolvers: &Resolver{svc: svc}}
-	cfg.Complexity.Query.CallAssignmentConfigurations = func(child int, first *int, _ *string, last *int, _ *string,
-		_ *model.CallAssignmentConfigurationFilter, _ []*model.CallAssignmentConfigurationOrder,
-	) int {
-		return pageComplexity(child, first, last)
-	}
-	cfg.Complexity.Query.Calls = func(child int, first *int, _ *string, last *int, _ *string, _ *model.CallFilter, _ []*model.CallOrder) int {
-		return pageComplexity(child, first, last)
-	}
+	setComplexity(&cfg)
 
 	h := &handler{
 		svc:        svc,
