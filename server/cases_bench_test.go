@@ -64,7 +64,7 @@ var benchCases = []benchCase{
 		// a: 20 configurations + totalCount + call.
 		name:    "graphql/a",
 		request: func(func() uuid.UUID) *http.Request { return gqlRequest(benchList, nil) },
-		budget:  map[string]float64{"postgres": 3880, "pgbouncer": 3880, "sqlite": 4310},
+		budget:  map[string]float64{"postgres": 1140, "pgbouncer": 1140, "sqlite": 1570},
 	},
 	{
 		// b: one configuration + call.
@@ -72,7 +72,7 @@ var benchCases = []benchCase{
 		request: func(pick func() uuid.UUID) *http.Request {
 			return gqlRequest(benchOne, map[string]any{"uuid": hex32(pick())})
 		},
-		budget: map[string]float64{"postgres": 430, "pgbouncer": 440, "sqlite": 530},
+		budget: map[string]float64{"postgres": 280, "pgbouncer": 280, "sqlite": 380},
 	},
 	{
 		// c: update one hot row.
@@ -80,7 +80,7 @@ var benchCases = []benchCase{
 		request: func(pick func() uuid.UUID) *http.Request {
 			return gqlRequest(benchUpdate, map[string]any{"uuid": hex32(pick()), "n": 5})
 		},
-		budget: map[string]float64{"postgres": 380, "pgbouncer": 380, "sqlite": 600},
+		budget: map[string]float64{"postgres": 290, "pgbouncer": 300, "sqlite": 520},
 	},
 	{
 		// c_rand: update a random row (the same request as c; the rig
@@ -89,7 +89,7 @@ var benchCases = []benchCase{
 		request: func(pick func() uuid.UUID) *http.Request {
 			return gqlRequest(benchUpdate, map[string]any{"uuid": hex32(pick()), "n": 5})
 		},
-		budget: map[string]float64{"postgres": 380, "pgbouncer": 380, "sqlite": 600},
+		budget: map[string]float64{"postgres": 290, "pgbouncer": 300, "sqlite": 520},
 	},
 	{
 		name: "rest/a",
@@ -110,14 +110,14 @@ var benchCases = []benchCase{
 		request: func(pick func() uuid.UUID) *http.Request {
 			return restPatch(pick())
 		},
-		budget: map[string]float64{"postgres": 150, "pgbouncer": 150, "sqlite": 370},
+		budget: map[string]float64{"postgres": 150, "pgbouncer": 150, "sqlite": 380},
 	},
 	{
 		name: "rest/c_rand",
 		request: func(pick func() uuid.UUID) *http.Request {
 			return restPatch(pick())
 		},
-		budget: map[string]float64{"postgres": 150, "pgbouncer": 150, "sqlite": 370},
+		budget: map[string]float64{"postgres": 150, "pgbouncer": 150, "sqlite": 380},
 	},
 }
 
