@@ -30,10 +30,11 @@ func (r *Resolver) DeleteCallAssignmentConfigurationPayload() DeleteCallAssignme
 }
 
 // callResolver's fields are batch resolvers: gqlgen calls each once for all
-// the calls of a list (objs), and once per call elsewhere. The loader
-// behind them serves from what the request has already read (a page of
-// configurations primes their calls' configurations), gathers the keys of
-// calls resolved side by side, and reads the rest in one statement.
+// the calls of a list (objs), and once per call elsewhere. They serve what
+// the request already knows (a page of configurations knows its calls',
+// a mutation the one it wrote), and load the rest through the request's
+// loader, which gathers the keys of calls resolved side by side into one
+// statement.
 type callResolver struct{ *Resolver }
 
 func (r *callResolver) AssignmentConfiguration(ctx context.Context, objs []*model.Call) ([]*model.Config, error) {
