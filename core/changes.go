@@ -171,6 +171,8 @@ var changeOrder = []db.Order{{Column: db.OrderChangeTxn}, {Column: db.OrderChang
 
 func changeKey(r *db.ChangeRow) []any { return []any{r.Txn, r.ID} }
 
+func changeNodeKey(c *Change) []any { return []any{c.Position.Txn, c.Position.ID} }
+
 // ChangeCursor is the cursor of the change at p.
 func ChangeCursor(p ChangePosition) string {
 	return encodeCursor(changeOrder, []any{p.Txn, p.ID})
@@ -248,7 +250,7 @@ func (s *Service) ChangesConnection(ctx context.Context, a Actor, f ChangeFilter
 		func(ctx context.Context, p db.Page) ([]db.ChangeRow, error) {
 			return read(ctx, s, &a, func(sc db.Scope) ([]db.ChangeRow, error) { return s.store.ListChanges(ctx, sc, df, p) })
 		},
-		changeKey, func(r *db.ChangeRow) *Change { return a.change(r) })
+		func(r *db.ChangeRow) *Change { return a.change(r) }, changeNodeKey)
 }
 
 // CountChanges counts the changes of the feed under f.
@@ -333,7 +335,7 @@ func (s *Service) Histories(ctx context.Context, a Actor, of HistoryOf, keys []u
 	}
 	out := make(map[uuid.UUID]*Connection[*Change], len(keys))
 	for _, k := range keys {
-		out[k] = assemble(pr, byKey[k], changeKey, func(r *db.ChangeRow) *Change { return a.change(r) })
+		out[k] = assemble(pr, byKey[k], func(r *db.ChangeRow) *Change { return a.change(r) }, changeNodeKey)
 	}
 	return out, nil
 }

@@ -487,10 +487,10 @@ func TestHistories(t *testing.T) {
 				}
 				conn := hist[c.key]
 				var got []*core.Change
-				for _, e := range conn.Edges {
+				for i, e := range conn.Edges {
 					got = append(got, e.Node)
-					if e.Cursor != e.Node.Cursor {
-						t.Errorf("edge cursor %q, node cursor %q", e.Cursor, e.Node.Cursor)
+					if conn.Cursor(i) != e.Node.Cursor {
+						t.Errorf("edge cursor %q, node cursor %q", conn.Cursor(i), e.Node.Cursor)
 					}
 				}
 				if !sameUUIDs(got, c.want) || conn.HasNextPage != c.next || conn.HasPreviousPage != c.prev {
@@ -697,9 +697,9 @@ func TestFeedUnderConcurrentWriters(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			for _, e := range conn.Edges {
+			for i, e := range conn.Edges {
 				seen = append(seen, e.Node)
-				cursor = e.Cursor
+				cursor = conn.Cursor(i)
 			}
 			return len(conn.Edges)
 		}

@@ -251,7 +251,7 @@ func TestConnectionWalksEveryRowOnce(t *testing.T) {
 		}
 		t.Run("cursor of another order is refused", func(t *testing.T) {
 			c, _ := w.Svc.ConfigsConnection(ctx, staff, core.ConfigFilter{}, nil, core.PageArgs{First: ptr(1)})
-			_, err := w.Svc.ConfigsConnection(ctx, staff, core.ConfigFilter{}, []core.OrderBy{{Field: core.OrderCallName}}, core.PageArgs{First: ptr(1), After: &c.Edges[0].Cursor})
+			_, err := w.Svc.ConfigsConnection(ctx, staff, core.ConfigFilter{}, []core.OrderBy{{Field: core.OrderCallName}}, core.PageArgs{First: ptr(1), After: ptr(c.Cursor(0))})
 			if e := core.AsError(err); e.Kind != core.KindInvalid || e.Fields["after"][0] != core.MsgInvalidCursor {
 				t.Fatalf("got %v", err)
 			}
@@ -294,13 +294,13 @@ func walk(t *testing.T, svc *core.Service, a core.Actor, f core.ConfigFilter, o 
 			if !c.HasPreviousPage {
 				return out
 			}
-			cursor = &c.Edges[0].Cursor
+			cursor = ptr(c.Cursor(0))
 		} else {
 			out = append(out, page...)
 			if !c.HasNextPage {
 				return out
 			}
-			cursor = &c.Edges[len(c.Edges)-1].Cursor
+			cursor = ptr(c.Cursor(len(c.Edges) - 1))
 		}
 	}
 	t.Fatal("walk did not end")

@@ -24,17 +24,27 @@ type PageArgs struct {
 	After, Before *string
 }
 
-// Edge pairs a node with its opaque keyset cursor.
+// Edge is one node of a page.
 type Edge[T any] struct {
-	Cursor string
-	Node   T
+	Node T
 }
 
-// Connection is one page of a keyset-paginated list.
+// Connection is one page of a keyset-paginated list. Its nodes' opaque
+// keyset cursors are made when asked for (Cursor): most pages are shown
+// without them, and a cursor is a JSON document in base64.
 type Connection[T any] struct {
 	Edges           []Edge[T]
 	HasNextPage     bool
 	HasPreviousPage bool
+
+	order []db.Order
+	key   func(T) []any
+}
+
+// Cursor is the cursor of Edges[i]: after it (or before it, backwards),
+// the same order continues from that node.
+func (c *Connection[T]) Cursor(i int) string {
+	return encodeCursor(c.order, c.key(c.Edges[i].Node))
 }
 
 // OrderField names what a list may be sorted by.
@@ -255,9 +265,9 @@ func readPageArgs(order []db.Order, args PageArgs) (pageRequest, error) {
 }
 
 // assemble turns the rows fetched for pr (in the page's order, at most one
-// more than asked) into a Connection.
-func assemble[R any, T any](pr pageRequest, rows []R, key func(*R) []any, node func(*R) T) *Connection[T] {
-	conn := &Connection[T]{}
+// more than asked) into a Connection whose cursors key makes from a node.
+func assemble[R any, T any](pr pageRequest, rows []R, node func(*R) T, key func(T) []any) *Connection[T] {
+	conn := &Connection[T]{order: pr.page.Order, key: key}
 	more := len(rows) > pr.limit
 	if more {
 		rows = rows[:pr.limit]
@@ -274,28 +284,28 @@ func assemble[R any, T any](pr pageRequest, rows []R, key func(*R) []any, node f
 	}
 	conn.Edges = make([]Edge[T], len(rows))
 	for i := range rows {
-		conn.Edges[i] = Edge[T]{Cursor: encodeCursor(pr.page.Order, key(&rows[i])), Node: node(&rows[i])}
+		conn.Edges[i] = Edge[T]{Node: node(&rows[i])}
 	}
 	return conn
 }
 
-// connect reads one keyset page. fetch runs the query; key gives a row's
-// values of the order columns.
+// connect reads one keyset page. fetch runs the query; node makes a row a
+// node, and key gives a node's values of the order columns.
 func connect[R any, T any](ctx context.Context, order []db.Order, args PageArgs,
-	fetch func(context.Context, db.Page) ([]R, error), key func(*R) []any, node func(*R) T,
+	fetch func(context.Context, db.Page) ([]R, error), node func(*R) T, key func(T) []any,
 ) (*Connection[T], error) {
 	pr, err := readPageArgs(order, args)
 	if err != nil {
 		return nil, err
 	}
 	if pr.limit == 0 {
-		return &Connection[T]{Edges: []Edge[T]{}}, nil
+		return &Connection[T]{Edges: []Edge[T]{}, order: order, key: key}, nil
 	}
 	rows, err := fetch(ctx, pr.page)
 	if err != nil {
 		return nil, errInternal(err)
 	}
-	return assemble(pr, rows, key, node), nil
+	return assemble(pr, rows, node, key), nil
 }
 
 // ConfigsConnection is GraphQL's keyset listing of configurations.
@@ -316,23 +326,23 @@ func (s *Service) ConfigsConnection(ctx context.Context, a Actor, f ConfigFilter
 		func(ctx context.Context, p db.Page) ([]db.ConfigRow, error) {
 			return read(ctx, s, &a, func(sc db.Scope) ([]db.ConfigRow, error) { return s.store.ListConfigs(ctx, sc, df, p) })
 		},
-		func(r *db.ConfigRow) []any {
+		func(r *db.ConfigRow) *Config { return a.config(r) }, // a as the fetch settled it
+		func(c *Config) []any {
 			vals := make([]any, len(cols))
-			for i, c := range cols {
-				switch c.Column {
+			for i, col := range cols {
+				switch col.Column {
 				case db.OrderConfigCreated:
-					vals[i] = r.Created.UTC()
+					vals[i] = c.Created
 				case db.OrderConfigModified:
-					vals[i] = r.Modified.UTC()
+					vals[i] = c.Modified
 				case db.OrderConfigCallName:
-					vals[i] = r.CallName
+					vals[i] = c.CallName
 				case db.OrderConfigID:
-					vals[i] = r.ID
+					vals[i] = c.ID
 				}
 			}
 			return vals
-		},
-		func(r *db.ConfigRow) *Config { return a.config(r) }) // a as the fetch settled it
+		})
 }
 
 // CallsConnection is GraphQL's keyset listing of calls.
@@ -353,21 +363,21 @@ func (s *Service) CallsConnection(ctx context.Context, a Actor, f CallFilter, or
 		func(ctx context.Context, p db.Page) ([]db.CallRow, error) {
 			return read(ctx, s, &a, func(sc db.Scope) ([]db.CallRow, error) { return s.store.ListCalls(ctx, sc, df, p) })
 		},
-		func(r *db.CallRow) []any {
+		func(r *db.CallRow) *Call { return a.call(r) }, // a as the fetch settled it
+		func(c *Call) []any {
 			vals := make([]any, len(cols))
-			for i, c := range cols {
-				switch c.Column {
+			for i, col := range cols {
+				switch col.Column {
 				case db.OrderCallCreated:
-					vals[i] = r.Created.UTC()
+					vals[i] = c.Created
 				case db.OrderCallModified:
-					vals[i] = r.Modified.UTC()
+					vals[i] = c.Modified
 				case db.OrderCallName:
-					vals[i] = r.Name
+					vals[i] = c.Name
 				case db.OrderCallID:
-					vals[i] = r.ID
+					vals[i] = c.ID
 				}
 			}
 			return vals
-		},
-		func(r *db.CallRow) *Call { return a.call(r) })
+		})
 }

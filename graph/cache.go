@@ -3,6 +3,7 @@ package graph
 import (
 	"context"
 	"math"
+	"sync"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/maypok86/otter/v2"
@@ -95,4 +96,52 @@ func apqWeight(hash, query string) uint32 {
 
 func clampWeight(n int) uint32 {
 	return uint32(min(n, math.MaxUint32))
+}
+
+// parsedQuery is an entry of the parsed-query cache: a document, and what
+// the limits measured of its operations (facts.go), so that a document is
+// measured once for as long as it stays parsed.
+type parsedQuery struct {
+	doc *ast.QueryDocument
+
+	mu  sync.Mutex
+	ops map[string]*opFacts // by operation name
+}
+
+// queryCache is the parsed-query cache: a graphql.Cache of documents for
+// gqlgen, over parsedQuery entries.
+type queryCache struct {
+	*byteCache[*parsedQuery]
+}
+
+var _ graphql.Cache[*ast.QueryDocument] = (*queryCache)(nil)
+
+func newQueryCache(budget, maxDoc int) *queryCache {
+	return &queryCache{newByteCache(budget, maxDoc,
+		func(query string, _ *parsedQuery) string { return query },
+		func(query string, p *parsedQuery) uint32 {
+			return clampWeight(int(queryWeight(query, p.doc)) + factsBytes*len(p.doc.Operations))
+		})}
+}
+
+func (c *queryCache) Get(ctx context.Context, query string) (*ast.QueryDocument, bool) {
+	p, ok := c.byteCache.Get(ctx, query)
+	if !ok {
+		return nil, false
+	}
+	return p.doc, true
+}
+
+func (c *queryCache) Add(ctx context.Context, query string, doc *ast.QueryDocument) {
+	c.byteCache.Add(ctx, query, &parsedQuery{doc: doc})
+}
+
+// entry is the cache's entry of the document oc runs, or nil when the
+// cache does not hold that very document (too large, evicted, replaced).
+func (c *queryCache) entry(oc *graphql.OperationContext) *parsedQuery {
+	p, ok := c.entries.GetIfPresent(oc.RawQuery)
+	if !ok || p.doc != oc.Doc {
+		return nil
+	}
+	return p
 }

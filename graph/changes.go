@@ -29,7 +29,7 @@ func (r *Resolver) CallAssignmentConfigurationChangeConnection() CallAssignmentC
 type changeResolver struct{ *Resolver }
 
 func (r *changeResolver) ID(_ context.Context, obj *core.Change) (string, error) {
-	return globalID(typeChange, obj.UUID), nil
+	return model.GlobalID(typeChange, obj.UUID), nil
 }
 
 func (r *changeResolver) Kind(_ context.Context, obj *core.Change) (model.ChangeKind, error) {
@@ -41,8 +41,8 @@ func (r *changeResolver) Via(_ context.Context, obj *core.Change) (model.ChangeS
 }
 
 // Call comes with the change, read in the same statement.
-func (r *changeResolver) Call(_ context.Context, obj *core.Change) (*core.Call, error) {
-	return obj.Call(), nil
+func (r *changeResolver) Call(_ context.Context, obj *core.Change) (*model.Call, error) {
+	return model.CallOf(obj.Call()), nil
 }
 
 // ChangedFields are the core's (REST's) names; GraphQL's differ in case.
@@ -85,40 +85,39 @@ func (r *queryResolver) CallAssignmentConfigurationChanges(ctx context.Context, 
 	if err != nil {
 		return nil, err
 	}
-	req := requestFrom(ctx)
-	primeChangeCalls(req, conn)
-	var calls []uuid.UUID
-	var callIDs []int64
-	seen := map[int64]bool{}
-	for _, e := range conn.Edges {
-		if c := e.Node.Call(); c != nil && !seen[c.ID] {
-			seen[c.ID] = true
-			calls, callIDs = append(calls, c.UUID), append(callIDs, c.ID)
-		}
+	calls := make([]*core.Call, len(conn.Edges))
+	for i, e := range conn.Edges {
+		calls[i] = e.Node.Call()
 	}
-	prefetch(ctx, req.configsByCall, callIDs, "assignmentConfiguration", "effectiveAssignmentSettings")
-	req.callHistory.prefetch(ctx, calls, "call")
+	prefetchCalls(ctx, calls)
 	return model.ChangeConnectionOf(conn, func(ctx context.Context) (int64, error) {
 		return r.svc.CountChanges(ctx, a, f)
 	}), nil
 }
 
-// primeChangeCalls hands the calls read with a page of changes to the
-// request's loader, so that what is nested under them costs no lookup.
-func primeChangeCalls(req *request, conn *core.Connection[*core.Change]) {
-	for _, e := range conn.Edges {
-		if c := e.Node.Call(); c != nil {
-			req.calls.Prime(c.ID, c)
-		}
+func (r *Resolver) CallAssignmentConfiguration() CallAssignmentConfigurationResolver {
+	return &configResolver{r}
+}
+
+// configResolver's one resolver, like the histories of calls, is a batch
+// resolver: gqlgen calls it once for all the configurations of a list, so
+// a page of configurations with their histories costs one statement.
+type configResolver struct{ *Resolver }
+
+func (r *configResolver) History(ctx context.Context, objs []*model.Config, first *int, after *string, last *int, before *string) ([]*model.CallAssignmentConfigurationChangeConnection, error) {
+	ids := make([]uuid.UUID, len(objs))
+	for i, o := range objs {
+		ids[i] = o.UUID
 	}
+	return requestFrom(ctx).loaders().configHistory.loadAll(ctx, ids, pageKeyOf(first, after, last, before))
 }
 
-func (r *configResolver) History(ctx context.Context, obj *core.Config, first *int, after *string, last *int, before *string) (*model.CallAssignmentConfigurationChangeConnection, error) {
-	return requestFrom(ctx).configHistory.load(ctx, obj.UUID, pageKeyOf(first, after, last, before))
-}
-
-func (r *callResolver) AssignmentConfigurationHistory(ctx context.Context, obj *core.Call, first *int, after *string, last *int, before *string) (*model.CallAssignmentConfigurationChangeConnection, error) {
-	return requestFrom(ctx).callHistory.load(ctx, obj.UUID, pageKeyOf(first, after, last, before))
+func (r *callResolver) AssignmentConfigurationHistory(ctx context.Context, objs []*model.Call, first *int, after *string, last *int, before *string) ([]*model.CallAssignmentConfigurationChangeConnection, error) {
+	ids := make([]uuid.UUID, len(objs))
+	for i, o := range objs {
+		ids[i] = o.UUID
+	}
+	return requestFrom(ctx).loaders().callHistory.loadAll(ctx, ids, pageKeyOf(first, after, last, before))
 }
 
 // changeComplexity prices the change connections like the others: their
@@ -181,6 +180,57 @@ func (k pageKey) args() core.PageArgs {
 	return a
 }
 
+// prefetchCalls starts, for the calls of a page's items (a page of changes
+// or of configurations), the batches of what the client selected under
+// them: their configurations and their histories. Each item's call is
+// resolved on its own, so without it the loaders' wait would split a long
+// page into several statements.
+func prefetchCalls(ctx context.Context, calls []*core.Call) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil || len(calls) == 0 || !graphql.HasOperationContext(ctx) {
+		return
+	}
+	var sets []ast.SelectionSet
+	for _, f := range fieldsNamed(itemSelections(fc.Field.Selections), "call") {
+		sets = append(sets, f.SelectionSet)
+	}
+	if len(sets) == 0 {
+		return
+	}
+	req := requestFrom(ctx).loaders()
+	uuids := make([]uuid.UUID, 0, len(calls))
+	var unknown []int64
+	seen := make(map[int64]bool, len(calls))
+	req.knownMu.Lock()
+	for _, c := range calls {
+		if c == nil || seen[c.ID] {
+			continue
+		}
+		seen[c.ID] = true
+		uuids = append(uuids, c.UUID)
+		if _, ok := req.known[c.ID]; !ok {
+			unknown = append(unknown, c.ID)
+		}
+	}
+	req.knownMu.Unlock()
+	if len(unknown) > 0 && len(fieldsNamed(sets, "assignmentConfiguration"))+len(fieldsNamed(sets, "effectiveAssignmentSettings")) > 0 {
+		_ = req.configsByCall.LoadAllThunk(ctx, unknown)
+	}
+	vars := graphql.GetOperationContext(ctx).Variables
+	for _, f := range fieldsNamed(sets, "assignmentConfigurationHistory") {
+		args := f.ArgumentMap(vars)
+		page := pageKeyOf(intArg(args["first"]), strArg(args["after"]), intArg(args["last"]), strArg(args["before"]))
+		keys := make([]historyKey, len(uuids))
+		for i, id := range uuids {
+			keys[i] = historyKey{id: id, page: page}
+		}
+		_ = req.callHistory.pages.LoadAllThunk(ctx, keys)
+		if len(fieldsNamed([]ast.SelectionSet{f.SelectionSet}, "totalCount")) > 0 {
+			_ = req.callHistory.counts.LoadAllThunk(ctx, uuids)
+		}
+	}
+}
+
 type historyKey struct {
 	id   uuid.UUID
 	page pageKey
@@ -188,17 +238,18 @@ type historyKey struct {
 
 // histories batches one kind of history (of configurations, or of calls)
 // over a request: the pages of all items asking for the same page are one
-// statement, their counts another.
+// statement, their counts another. A list's batch resolver asks for all of
+// its items at once; the loaders' wait gathers items resolved one by one
+// (the calls of a page of changes).
 type histories struct {
 	req    *request
 	of     core.HistoryOf
-	field  string // the field that lists them, for prefetching
 	pages  *dataloadgen.Loader[historyKey, *core.Connection[*core.Change]]
 	counts *dataloadgen.Loader[uuid.UUID, int64]
 }
 
-func newHistories(req *request, of core.HistoryOf, field string) *histories {
-	h := &histories{req: req, of: of, field: field}
+func newHistories(req *request, of core.HistoryOf) *histories {
+	h := &histories{req: req, of: of}
 	// A batch never holds more keys than a page has items, the most the
 	// core takes at once.
 	opts := []dataloadgen.Option{dataloadgen.WithWait(loaderWait), dataloadgen.WithBatchCapacity(core.MaxPageSize)}
@@ -207,15 +258,23 @@ func newHistories(req *request, of core.HistoryOf, field string) *histories {
 	return h
 }
 
-func (h *histories) load(ctx context.Context, id uuid.UUID, page pageKey) (*model.CallAssignmentConfigurationChangeConnection, error) {
-	conn, err := h.pages.Load(ctx, historyKey{id: id, page: page})
-	if err != nil {
-		return nil, err
+func (h *histories) loadAll(ctx context.Context, ids []uuid.UUID, page pageKey) ([]*model.CallAssignmentConfigurationChangeConnection, error) {
+	keys := make([]historyKey, len(ids))
+	for i, id := range ids {
+		keys[i] = historyKey{id: id, page: page}
 	}
-	primeChangeCalls(h.req, conn)
-	return model.ChangeConnectionOf(conn, func(ctx context.Context) (int64, error) {
-		return h.counts.Load(ctx, id)
-	}), nil
+	conns, err := h.pages.LoadAll(ctx, keys)
+	out := make([]*model.CallAssignmentConfigurationChangeConnection, len(ids))
+	for i, conn := range conns {
+		if conn == nil {
+			continue
+		}
+		id := ids[i]
+		out[i] = model.ChangeConnectionOf(conn, func(ctx context.Context) (int64, error) {
+			return h.counts.Load(ctx, id)
+		})
+	}
+	return out, batchError(ctx, err)
 }
 
 func (h *histories) fetchPages(ctx context.Context, keys []historyKey) ([]*core.Connection[*core.Change], []error) {
@@ -265,42 +324,6 @@ func (h *histories) fetchCounts(ctx context.Context, ids []uuid.UUID) ([]int64, 
 		out[i] = n[id]
 	}
 	return out, nil
-}
-
-// prefetch starts, for a page of items (configurations, calls or
-// changes) about to be resolved, the batches of the history fields the
-// client selected on them, with their arguments, so that the page costs
-// one statement per history field however the items' resolvers are
-// scheduled. path leads from an item to the object whose history it is
-// (empty: the item itself; "call": its call) and ids are those objects'
-// uuids. An argument read differently from execution only costs a batch
-// that nobody uses.
-func (h *histories) prefetch(ctx context.Context, ids []uuid.UUID, path ...string) {
-	fc := graphql.GetFieldContext(ctx)
-	if fc == nil || len(ids) == 0 || !graphql.HasOperationContext(ctx) {
-		return
-	}
-	vars := graphql.GetOperationContext(ctx).Variables
-	sets := itemSelections(fc.Field.Selections)
-	for _, step := range path {
-		var next []ast.SelectionSet
-		for _, f := range fieldsNamed(sets, step) {
-			next = append(next, f.SelectionSet)
-		}
-		sets = next
-	}
-	for _, f := range fieldsNamed(sets, h.field) {
-		args := f.ArgumentMap(vars)
-		page := pageKeyOf(intArg(args["first"]), strArg(args["after"]), intArg(args["last"]), strArg(args["before"]))
-		keys := make([]historyKey, len(ids))
-		for i, id := range ids {
-			keys[i] = historyKey{id: id, page: page}
-		}
-		_ = h.pages.LoadAllThunk(ctx, keys)
-		if selects(f.SelectionSet, []string{"totalCount"}) {
-			_ = h.counts.LoadAllThunk(ctx, ids)
-		}
-	}
 }
 
 // itemSelections are what a connection's selection asks of its items:

@@ -11,6 +11,7 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/callcfg/callcfg/core"
+	"github.com/callcfg/callcfg/graph/model"
 )
 
 // Codes of extensions.code of operations refused before execution.
@@ -28,6 +29,31 @@ const (
 // them only a handful; the aliases of `first: 0 { totalCount }` that were
 // 2 points each are no longer a cheap way to run hundreds.
 const TotalCountCost = 1000
+
+// complexityFields are the fields with a complexity function of their own
+// (setComplexity): only through their arguments can variables change an
+// operation's complexity, or how often a nested totalCount runs.
+var complexityFields = map[string]bool{
+	"Query.callAssignmentConfigurations":       true,
+	"Query.calls":                              true,
+	"Query.callAssignmentConfigurationChanges": true,
+	"CallAssignmentConfiguration.history":      true,
+	"Call.assignmentConfigurationHistory":      true,
+}
+
+// setComplexity makes each of complexityFields cost its page size times
+// its children.
+func setComplexity(cfg *Config) {
+	cfg.Complexity.Query.CallAssignmentConfigurations = func(child int, first *int, _ *string, last *int, _ *string,
+		_ *model.CallAssignmentConfigurationFilter, _ []*model.CallAssignmentConfigurationOrder,
+	) int {
+		return pageComplexity(child, first, last)
+	}
+	cfg.Complexity.Query.Calls = func(child int, first *int, _ *string, last *int, _ *string, _ *model.CallFilter, _ []*model.CallOrder) int {
+		return pageComplexity(child, first, last)
+	}
+	changeComplexity(&cfg.Complexity)
+}
 
 // connectionTypes are the types whose totalCount runs a count. A
 // connection nested in the items of another (a configuration's history)
@@ -47,8 +73,9 @@ var connectionTypes = map[string]bool{
 // size, so a real cost given to totalCount there would be paid once per
 // item of the page, and `first: 300 { totalCount }` refused.
 type complexityLimit struct {
-	max int
-	es  graphql.ExecutableSchema
+	max   int
+	es    graphql.ExecutableSchema
+	facts docFacts
 }
 
 var _ interface {
@@ -73,13 +100,21 @@ func (c *complexityLimit) MutateOperationContext(ctx context.Context, oc *graphq
 	// 24 levels, a 1 KB request, cost two seconds of CPU. Every field it
 	// visits adds at least 1, so an operation whose fields, fragments
 	// expanded, outnumber the limit is refused without that walk.
-	if n := expandedFields(op.SelectionSet, map[string]int{}); n > c.max {
+	f := c.facts.of(oc, op)
+	if n := f.expanded; n > c.max {
 		err := gqlerror.Errorf("operation has complexity %d or more, which exceeds the limit of %d", n, c.max)
 		errcode.Set(err, CodeComplexityLimit)
 		return err
 	}
-	cost := complexity.Calculate(ctx, c.es, op, oc.Variables)
-	if counts := countSelections(op, oc.Variables); cost <= c.max {
+	cost := c.facts.cost(ctx, oc, op, func(ctx context.Context) int {
+		return complexity.Calculate(ctx, c.es, op, oc.Variables)
+	})
+	counts := f.counts
+	if !f.costStatic {
+		// A variable sets the page size a nested count runs once per item of.
+		counts = countSelections(op, oc.Variables)
+	}
+	if cost <= c.max {
 		// Counts saturate at MaxInt32, and cost is at most max here, so
 		// the sum cannot overflow.
 		cost += counts * TotalCountCost
@@ -130,7 +165,10 @@ func expandedFields(set ast.SelectionSet, memo map[string]int) int {
 // anything runs: each root field is resolved on its own (a lookup, a page,
 // a mutation), so their number bounds the work of one request in a way the
 // complexity limit, which lets many cheap fields through, does not.
-type rootFieldLimit struct{ max int }
+type rootFieldLimit struct {
+	max   int
+	facts docFacts
+}
 
 var _ interface {
 	graphql.HandlerExtension
@@ -145,7 +183,7 @@ func (l rootFieldLimit) MutateOperationContext(_ context.Context, oc *graphql.Op
 	if op == nil {
 		return nil
 	}
-	if n := len(collect(op.SelectionSet)); n > l.max {
+	if n := l.facts.of(oc, op).roots; n > l.max {
 		err := gqlerror.Errorf("operation has %d root fields, which exceeds the limit of %d", n, l.max)
 		errcode.Set(err, CodeRootFieldLimit)
 		return err

@@ -16,7 +16,10 @@ const CodeDepthLimit = "DEPTH_LIMIT_EXCEEDED"
 // depthLimit refuses operations nested deeper than max. The schema has
 // cycles (configuration → call → configuration …), which the complexity
 // limit alone would let a small query exploit a few levels deep.
-type depthLimit struct{ max int }
+type depthLimit struct {
+	max   int
+	facts docFacts
+}
 
 var _ interface {
 	graphql.HandlerExtension
@@ -31,7 +34,7 @@ func (d depthLimit) MutateOperationContext(_ context.Context, oc *graphql.Operat
 	if op == nil {
 		return nil
 	}
-	if depth := selectionDepth(op.SelectionSet, map[string]int{}); depth > d.max {
+	if depth := d.facts.of(oc, op).depth; depth > d.max {
 		err := gqlerror.Errorf("operation has depth %d, which exceeds the limit of %d", depth, d.max)
 		errcode.Set(err, CodeDepthLimit)
 		return err

@@ -2,6 +2,8 @@ package graph_test
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"log/slog"
 	"strings"
 	"testing"
@@ -47,6 +49,45 @@ func TestInternalErrorsAreHidden(t *testing.T) {
 					t.Fatalf("database cut: %s", r.Raw)
 				}
 			}
+		}
+	})
+}
+
+// TestListFieldErrorsPerItem: when the configurations of a page of calls
+// cannot be read, each call's field fails on its own path, at the field's
+// place in the query, and the rest of the page is still answered.
+func TestListFieldErrorsPerItem(t *testing.T) {
+	eachDB(t, func(t *testing.T, e *env) {
+		e.seed(3)
+		e.do(coretest.Staff, `{ me { username } }`, nil).ok(t)
+		if _, err := e.bdb.ExecContext(context.Background(), "ALTER TABLE call_assignment_configurations RENAME TO gone"); err != nil {
+			t.Fatal(err)
+		}
+		r := e.do(coretest.Staff, `{ calls(first: 3) { nodes { uuid assignmentConfiguration { uuid } } } }`, nil)
+		var located struct {
+			Errors []struct {
+				Path       []any            `json:"path"`
+				Locations  []map[string]int `json:"locations"`
+				Extensions map[string]any   `json:"extensions"`
+			} `json:"errors"`
+		}
+		if err := json.Unmarshal([]byte(r.Raw), &located); err != nil {
+			t.Fatal(err)
+		}
+		paths := map[string]bool{}
+		for _, e := range located.Errors {
+			paths[fmt.Sprint(e.Path)] = true
+			if len(e.Locations) != 1 || e.Locations[0]["line"] != 1 || e.Locations[0]["column"] != 34 || e.Extensions["code"] != "INTERNAL_SERVER_ERROR" {
+				t.Errorf("error %+v, want an internal error located at 1:34", e)
+			}
+		}
+		for i := range 3 {
+			if p := fmt.Sprint([]any{"calls", "nodes", float64(i), "assignmentConfiguration"}); !paths[p] || r.str(fmt.Sprintf("calls.nodes.%d.uuid", i)) == "" {
+				t.Errorf("item %d: no error on its path, or no uuid: %s", i, r.Raw)
+			}
+		}
+		if len(located.Errors) != 3 {
+			t.Errorf("%d errors, want one per call: %s", len(located.Errors), r.Raw)
 		}
 	})
 }

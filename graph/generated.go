@@ -15,6 +15,7 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/introspection"
 	"github.com/callcfg/callcfg/core"
+	"github.com/callcfg/callcfg/graph/internal/inplace"
 	"github.com/callcfg/callcfg/graph/model"
 	"github.com/google/uuid"
 	gqlparser "github.com/vektah/gqlparser/v2"
@@ -60,10 +61,10 @@ type ComplexityRoot struct {
 		Created                        func(childComplexity int) int
 		Description                    func(childComplexity int) int
 		EffectiveAssignmentSettings    func(childComplexity int) int
-		ID                             func(childComplexity int) int
+		GlobalID                       func(childComplexity int) int
 		Modified                       func(childComplexity int) int
 		Name                           func(childComplexity int) int
-		State                          func(childComplexity int) int
+		StateEnum                      func(childComplexity int) int
 		URL                            func(childComplexity int) int
 		UUID                           func(childComplexity int) int
 		ViewerCanManage                func(childComplexity int) int
@@ -74,8 +75,8 @@ type ComplexityRoot struct {
 		AutoReassignOnDecline        func(childComplexity int) int
 		Call                         func(childComplexity int) int
 		Created                      func(childComplexity int) int
+		GlobalID                     func(childComplexity int) int
 		History                      func(childComplexity int, first *int, after *string, last *int, before *string) int
-		ID                           func(childComplexity int) int
 		MaxAutoReassignAttempts      func(childComplexity int) int
 		Modified                     func(childComplexity int) int
 		SendReminderBeforeExpiryDays func(childComplexity int) int
@@ -211,29 +212,20 @@ type ComplexityRoot struct {
 // region    ************************** generated!.gotpl **************************
 
 type CallResolver interface {
-	ID(ctx context.Context, obj *core.Call) (string, error)
+	AssignmentConfiguration(ctx context.Context, objs []*model.Call) ([]*model.Config, error)
+	EffectiveAssignmentSettings(ctx context.Context, objs []*model.Call) ([]*core.EffectiveSettings, error)
 
-	State(ctx context.Context, obj *core.Call) (model.CallState, error)
-	URL(ctx context.Context, obj *core.Call) (string, error)
-
-	AssignmentConfiguration(ctx context.Context, obj *core.Call) (*core.Config, error)
-	EffectiveAssignmentSettings(ctx context.Context, obj *core.Call) (*core.EffectiveSettings, error)
-
-	AssignmentConfigurationHistory(ctx context.Context, obj *core.Call, first *int, after *string, last *int, before *string) (*model.CallAssignmentConfigurationChangeConnection, error)
+	AssignmentConfigurationHistory(ctx context.Context, objs []*model.Call, first *int, after *string, last *int, before *string) ([]*model.CallAssignmentConfigurationChangeConnection, error)
 }
 type CallAssignmentConfigurationResolver interface {
-	ID(ctx context.Context, obj *core.Config) (string, error)
-
-	Call(ctx context.Context, obj *core.Config) (*core.Call, error)
-
-	History(ctx context.Context, obj *core.Config, first *int, after *string, last *int, before *string) (*model.CallAssignmentConfigurationChangeConnection, error)
+	History(ctx context.Context, objs []*model.Config, first *int, after *string, last *int, before *string) ([]*model.CallAssignmentConfigurationChangeConnection, error)
 }
 type CallAssignmentConfigurationChangeResolver interface {
 	ID(ctx context.Context, obj *core.Change) (string, error)
 
 	Kind(ctx context.Context, obj *core.Change) (model.ChangeKind, error)
 
-	Call(ctx context.Context, obj *core.Change) (*core.Call, error)
+	Call(ctx context.Context, obj *core.Change) (*model.Call, error)
 
 	Via(ctx context.Context, obj *core.Change) (model.ChangeSource, error)
 
@@ -249,7 +241,7 @@ type CallConnectionResolver interface {
 	TotalCount(ctx context.Context, obj *model.CallConnection) (int, error)
 }
 type DeleteCallAssignmentConfigurationPayloadResolver interface {
-	Call(ctx context.Context, obj *model.DeleteCallAssignmentConfigurationPayload) (*core.Call, error)
+	Call(ctx context.Context, obj *model.DeleteCallAssignmentConfigurationPayload) (*model.Call, error)
 }
 type MutationResolver interface {
 	CreateCallAssignmentConfiguration(ctx context.Context, input model.CreateCallAssignmentConfigurationInput) (*model.CreateCallAssignmentConfigurationPayload, error)
@@ -259,9 +251,9 @@ type MutationResolver interface {
 }
 type QueryResolver interface {
 	Node(ctx context.Context, id string) (model.Node, error)
-	CallAssignmentConfiguration(ctx context.Context, uuid uuid.UUID) (*core.Config, error)
+	CallAssignmentConfiguration(ctx context.Context, uuid uuid.UUID) (*model.Config, error)
 	CallAssignmentConfigurations(ctx context.Context, first *int, after *string, last *int, before *string, filter *model.CallAssignmentConfigurationFilter, orderBy []*model.CallAssignmentConfigurationOrder) (*model.CallAssignmentConfigurationConnection, error)
-	Call(ctx context.Context, uuid uuid.UUID) (*core.Call, error)
+	Call(ctx context.Context, uuid uuid.UUID) (*model.Call, error)
 	Calls(ctx context.Context, first *int, after *string, last *int, before *string, filter *model.CallFilter, orderBy []*model.CallOrder) (*model.CallConnection, error)
 	Me(ctx context.Context) (*core.User, error)
 	CallAssignmentConfigurationChanges(ctx context.Context, first *int, after *string, last *int, before *string, filter *model.CallAssignmentConfigurationChangeFilter) (*model.CallAssignmentConfigurationChangeConnection, error)
@@ -349,11 +341,11 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Call.EffectiveAssignmentSettings(childComplexity), true
 	case "Call.id":
-		if e.ComplexityRoot.Call.ID == nil {
+		if e.ComplexityRoot.Call.GlobalID == nil {
 			break
 		}
 
-		return e.ComplexityRoot.Call.ID(childComplexity), true
+		return e.ComplexityRoot.Call.GlobalID(childComplexity), true
 	case "Call.modified":
 		if e.ComplexityRoot.Call.Modified == nil {
 			break
@@ -367,11 +359,11 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Call.Name(childComplexity), true
 	case "Call.state":
-		if e.ComplexityRoot.Call.State == nil {
+		if e.ComplexityRoot.Call.StateEnum == nil {
 			break
 		}
 
-		return e.ComplexityRoot.Call.State(childComplexity), true
+		return e.ComplexityRoot.Call.StateEnum(childComplexity), true
 	case "Call.url":
 		if e.ComplexityRoot.Call.URL == nil {
 			break
@@ -415,6 +407,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CallAssignmentConfiguration.Created(childComplexity), true
+	case "CallAssignmentConfiguration.id":
+		if e.ComplexityRoot.CallAssignmentConfiguration.GlobalID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CallAssignmentConfiguration.GlobalID(childComplexity), true
 	case "CallAssignmentConfiguration.history":
 		if e.ComplexityRoot.CallAssignmentConfiguration.History == nil {
 			break
@@ -426,12 +424,6 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CallAssignmentConfiguration.History(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
-	case "CallAssignmentConfiguration.id":
-		if e.ComplexityRoot.CallAssignmentConfiguration.ID == nil {
-			break
-		}
-
-		return e.ComplexityRoot.CallAssignmentConfiguration.ID(childComplexity), true
 	case "CallAssignmentConfiguration.maxAutoReassignAttempts":
 		if e.ComplexityRoot.CallAssignmentConfiguration.MaxAutoReassignAttempts == nil {
 			break
@@ -2411,7 +2403,7 @@ func (ec *executionContext) fieldContext_AssignmentSettings_sendReminderBeforeEx
 	return graphql.NewScalarFieldContext("AssignmentSettings", field, false, false, "Int")
 }
 
-func (ec *executionContext) _Call_id(ctx context.Context, field graphql.CollectedField, obj *core.Call) (ret graphql.Marshaler) {
+func (ec *executionContext) _Call_id(ctx context.Context, field graphql.CollectedField, obj *model.Call) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2420,7 +2412,7 @@ func (ec *executionContext) _Call_id(ctx context.Context, field graphql.Collecte
 			return ec.fieldContext_Call_id(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Call().ID(ctx, obj)
+			return obj.GlobalID(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -2431,10 +2423,10 @@ func (ec *executionContext) _Call_id(ctx context.Context, field graphql.Collecte
 	)
 }
 func (ec *executionContext) fieldContext_Call_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Call", field, true, true, "ID")
+	return graphql.NewScalarFieldContext("Call", field, true, false, "ID")
 }
 
-func (ec *executionContext) _Call_uuid(ctx context.Context, field graphql.CollectedField, obj *core.Call) (ret graphql.Marshaler) {
+func (ec *executionContext) _Call_uuid(ctx context.Context, field graphql.CollectedField, obj *model.Call) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2457,7 +2449,7 @@ func (ec *executionContext) fieldContext_Call_uuid(_ context.Context, field grap
 	return graphql.NewScalarFieldContext("Call", field, false, false, "UUID")
 }
 
-func (ec *executionContext) _Call_name(ctx context.Context, field graphql.CollectedField, obj *core.Call) (ret graphql.Marshaler) {
+func (ec *executionContext) _Call_name(ctx context.Context, field graphql.CollectedField, obj *model.Call) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2480,7 +2472,7 @@ func (ec *executionContext) fieldContext_Call_name(_ context.Context, field grap
 	return graphql.NewScalarFieldContext("Call", field, false, false, "String")
 }
 
-func (ec *executionContext) _Call_description(ctx context.Context, field graphql.CollectedField, obj *core.Call) (ret graphql.Marshaler) {
+func (ec *executionContext) _Call_description(ctx context.Context, field graphql.CollectedField, obj *model.Call) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2503,7 +2495,7 @@ func (ec *executionContext) fieldContext_Call_description(_ context.Context, fie
 	return graphql.NewScalarFieldContext("Call", field, false, false, "String")
 }
 
-func (ec *executionContext) _Call_state(ctx context.Context, field graphql.CollectedField, obj *core.Call) (ret graphql.Marshaler) {
+func (ec *executionContext) _Call_state(ctx context.Context, field graphql.CollectedField, obj *model.Call) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2512,7 +2504,7 @@ func (ec *executionContext) _Call_state(ctx context.Context, field graphql.Colle
 			return ec.fieldContext_Call_state(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Call().State(ctx, obj)
+			return obj.StateEnum(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v model.CallState) graphql.Marshaler {
@@ -2523,10 +2515,10 @@ func (ec *executionContext) _Call_state(ctx context.Context, field graphql.Colle
 	)
 }
 func (ec *executionContext) fieldContext_Call_state(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Call", field, true, true, "CallState")
+	return graphql.NewScalarFieldContext("Call", field, true, false, "CallState")
 }
 
-func (ec *executionContext) _Call_url(ctx context.Context, field graphql.CollectedField, obj *core.Call) (ret graphql.Marshaler) {
+func (ec *executionContext) _Call_url(ctx context.Context, field graphql.CollectedField, obj *model.Call) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2535,21 +2527,21 @@ func (ec *executionContext) _Call_url(ctx context.Context, field graphql.Collect
 			return ec.fieldContext_Call_url(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Call().URL(ctx, obj)
+			return obj.URL(), nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v model.Link) graphql.Marshaler {
+			return ec.marshalNString2githubᚗcomᚋcallcfgᚋcallcfgᚋgraphᚋmodelᚐLink(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_Call_url(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Call", field, true, true, "String")
+	return graphql.NewScalarFieldContext("Call", field, true, false, "String")
 }
 
-func (ec *executionContext) _Call_created(ctx context.Context, field graphql.CollectedField, obj *core.Call) (ret graphql.Marshaler) {
+func (ec *executionContext) _Call_created(ctx context.Context, field graphql.CollectedField, obj *model.Call) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2572,7 +2564,7 @@ func (ec *executionContext) fieldContext_Call_created(_ context.Context, field g
 	return graphql.NewScalarFieldContext("Call", field, false, false, "DateTime")
 }
 
-func (ec *executionContext) _Call_modified(ctx context.Context, field graphql.CollectedField, obj *core.Call) (ret graphql.Marshaler) {
+func (ec *executionContext) _Call_modified(ctx context.Context, field graphql.CollectedField, obj *model.Call) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2595,7 +2587,7 @@ func (ec *executionContext) fieldContext_Call_modified(_ context.Context, field 
 	return graphql.NewScalarFieldContext("Call", field, false, false, "DateTime")
 }
 
-func (ec *executionContext) _Call_assignmentConfiguration(ctx context.Context, field graphql.CollectedField, obj *core.Call) (ret graphql.Marshaler) {
+func (ec *executionContext) _Call_assignmentConfiguration(ctx context.Context, field graphql.CollectedField, obj *model.Call) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2604,11 +2596,11 @@ func (ec *executionContext) _Call_assignmentConfiguration(ctx context.Context, f
 			return ec.fieldContext_Call_assignmentConfiguration(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Call().AssignmentConfiguration(ctx, obj)
+			return ec.resolveBatch_Call_assignmentConfiguration(ctx, field, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *core.Config) graphql.Marshaler {
-			return ec.marshalOCallAssignmentConfiguration2ᚖgithubᚗcomᚋcallcfgᚋcallcfgᚋcoreᚐConfig(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Config) graphql.Marshaler {
+			return ec.marshalOCallAssignmentConfiguration2ᚖgithubᚗcomᚋcallcfgᚋcallcfgᚋgraphᚋmodelᚐConfig(ctx, selections, v)
 		},
 		true,
 		false,
@@ -2626,8 +2618,31 @@ func (ec *executionContext) fieldContext_Call_assignmentConfiguration(_ context.
 	}
 	return fc, nil
 }
+func (ec *executionContext) resolveBatch_Call_assignmentConfiguration(ctx context.Context, field graphql.CollectedField, obj *model.Call) (any, error) {
+	resolver := ec.Resolvers.Call()
+	if batch, ok := graphql.BatchParentsFor[*model.Call](ctx, "Call"); ok {
+		result := batch.FieldResult(field, func() (any, error) {
+			return resolver.AssignmentConfiguration(ctx, batch.Parents)
+		})
+		return graphql.ResolveBatchGroupResult[*model.Config](
+			ctx,
+			batch.Index,
+			len(batch.Parents),
+			result,
+			"Call.assignmentConfiguration",
+			batch.IndexMap,
+		)
+	}
+	results, err := resolver.AssignmentConfiguration(ctx, []*model.Call{obj})
+	return graphql.ResolveBatchSingleResult[*model.Config](
+		ctx,
+		results,
+		err,
+		"Call.assignmentConfiguration",
+	)
+}
 
-func (ec *executionContext) _Call_effectiveAssignmentSettings(ctx context.Context, field graphql.CollectedField, obj *core.Call) (ret graphql.Marshaler) {
+func (ec *executionContext) _Call_effectiveAssignmentSettings(ctx context.Context, field graphql.CollectedField, obj *model.Call) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2636,7 +2651,7 @@ func (ec *executionContext) _Call_effectiveAssignmentSettings(ctx context.Contex
 			return ec.fieldContext_Call_effectiveAssignmentSettings(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Call().EffectiveAssignmentSettings(ctx, obj)
+			return ec.resolveBatch_Call_effectiveAssignmentSettings(ctx, field, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *core.EffectiveSettings) graphql.Marshaler {
@@ -2658,8 +2673,31 @@ func (ec *executionContext) fieldContext_Call_effectiveAssignmentSettings(_ cont
 	}
 	return fc, nil
 }
+func (ec *executionContext) resolveBatch_Call_effectiveAssignmentSettings(ctx context.Context, field graphql.CollectedField, obj *model.Call) (any, error) {
+	resolver := ec.Resolvers.Call()
+	if batch, ok := graphql.BatchParentsFor[*model.Call](ctx, "Call"); ok {
+		result := batch.FieldResult(field, func() (any, error) {
+			return resolver.EffectiveAssignmentSettings(ctx, batch.Parents)
+		})
+		return graphql.ResolveBatchGroupResult[*core.EffectiveSettings](
+			ctx,
+			batch.Index,
+			len(batch.Parents),
+			result,
+			"Call.effectiveAssignmentSettings",
+			batch.IndexMap,
+		)
+	}
+	results, err := resolver.EffectiveAssignmentSettings(ctx, []*model.Call{obj})
+	return graphql.ResolveBatchSingleResult[*core.EffectiveSettings](
+		ctx,
+		results,
+		err,
+		"Call.effectiveAssignmentSettings",
+	)
+}
 
-func (ec *executionContext) _Call_viewerCanManage(ctx context.Context, field graphql.CollectedField, obj *core.Call) (ret graphql.Marshaler) {
+func (ec *executionContext) _Call_viewerCanManage(ctx context.Context, field graphql.CollectedField, obj *model.Call) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2682,7 +2720,7 @@ func (ec *executionContext) fieldContext_Call_viewerCanManage(_ context.Context,
 	return graphql.NewScalarFieldContext("Call", field, false, false, "Boolean")
 }
 
-func (ec *executionContext) _Call_assignmentConfigurationHistory(ctx context.Context, field graphql.CollectedField, obj *core.Call) (ret graphql.Marshaler) {
+func (ec *executionContext) _Call_assignmentConfigurationHistory(ctx context.Context, field graphql.CollectedField, obj *model.Call) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2691,8 +2729,7 @@ func (ec *executionContext) _Call_assignmentConfigurationHistory(ctx context.Con
 			return ec.fieldContext_Call_assignmentConfigurationHistory(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Call().AssignmentConfigurationHistory(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
+			return ec.resolveBatch_Call_assignmentConfigurationHistory(ctx, field, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.CallAssignmentConfigurationChangeConnection) graphql.Marshaler {
@@ -2725,8 +2762,32 @@ func (ec *executionContext) fieldContext_Call_assignmentConfigurationHistory(ctx
 	}
 	return fc, nil
 }
+func (ec *executionContext) resolveBatch_Call_assignmentConfigurationHistory(ctx context.Context, field graphql.CollectedField, obj *model.Call) (any, error) {
+	resolver := ec.Resolvers.Call()
+	fc := graphql.GetFieldContext(ctx)
+	if batch, ok := graphql.BatchParentsFor[*model.Call](ctx, "Call"); ok {
+		result := batch.FieldResult(field, func() (any, error) {
+			return resolver.AssignmentConfigurationHistory(ctx, batch.Parents, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
+		})
+		return graphql.ResolveBatchGroupResult[*model.CallAssignmentConfigurationChangeConnection](
+			ctx,
+			batch.Index,
+			len(batch.Parents),
+			result,
+			"Call.assignmentConfigurationHistory",
+			batch.IndexMap,
+		)
+	}
+	results, err := resolver.AssignmentConfigurationHistory(ctx, []*model.Call{obj}, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
+	return graphql.ResolveBatchSingleResult[*model.CallAssignmentConfigurationChangeConnection](
+		ctx,
+		results,
+		err,
+		"Call.assignmentConfigurationHistory",
+	)
+}
 
-func (ec *executionContext) _CallAssignmentConfiguration_id(ctx context.Context, field graphql.CollectedField, obj *core.Config) (ret graphql.Marshaler) {
+func (ec *executionContext) _CallAssignmentConfiguration_id(ctx context.Context, field graphql.CollectedField, obj *model.Config) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2735,7 +2796,7 @@ func (ec *executionContext) _CallAssignmentConfiguration_id(ctx context.Context,
 			return ec.fieldContext_CallAssignmentConfiguration_id(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.CallAssignmentConfiguration().ID(ctx, obj)
+			return obj.GlobalID(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -2746,10 +2807,10 @@ func (ec *executionContext) _CallAssignmentConfiguration_id(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_CallAssignmentConfiguration_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CallAssignmentConfiguration", field, true, true, "ID")
+	return graphql.NewScalarFieldContext("CallAssignmentConfiguration", field, true, false, "ID")
 }
 
-func (ec *executionContext) _CallAssignmentConfiguration_uuid(ctx context.Context, field graphql.CollectedField, obj *core.Config) (ret graphql.Marshaler) {
+func (ec *executionContext) _CallAssignmentConfiguration_uuid(ctx context.Context, field graphql.CollectedField, obj *model.Config) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2772,7 +2833,7 @@ func (ec *executionContext) fieldContext_CallAssignmentConfiguration_uuid(_ cont
 	return graphql.NewScalarFieldContext("CallAssignmentConfiguration", field, false, false, "UUID")
 }
 
-func (ec *executionContext) _CallAssignmentConfiguration_call(ctx context.Context, field graphql.CollectedField, obj *core.Config) (ret graphql.Marshaler) {
+func (ec *executionContext) _CallAssignmentConfiguration_call(ctx context.Context, field graphql.CollectedField, obj *model.Config) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2781,11 +2842,11 @@ func (ec *executionContext) _CallAssignmentConfiguration_call(ctx context.Contex
 			return ec.fieldContext_CallAssignmentConfiguration_call(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.CallAssignmentConfiguration().Call(ctx, obj)
+			return obj.Call(), nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *core.Call) graphql.Marshaler {
-			return ec.marshalNCall2ᚖgithubᚗcomᚋcallcfgᚋcallcfgᚋcoreᚐCall(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Call) graphql.Marshaler {
+			return ec.marshalNCall2ᚖgithubᚗcomᚋcallcfgᚋcallcfgᚋgraphᚋmodelᚐCall(ctx, selections, v)
 		},
 		true,
 		true,
@@ -2796,7 +2857,7 @@ func (ec *executionContext) fieldContext_CallAssignmentConfiguration_call(_ cont
 		Object:     "CallAssignmentConfiguration",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: true,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Call(ctx, field)
 		},
@@ -2804,7 +2865,7 @@ func (ec *executionContext) fieldContext_CallAssignmentConfiguration_call(_ cont
 	return fc, nil
 }
 
-func (ec *executionContext) _CallAssignmentConfiguration_autoReassignOnDecline(ctx context.Context, field graphql.CollectedField, obj *core.Config) (ret graphql.Marshaler) {
+func (ec *executionContext) _CallAssignmentConfiguration_autoReassignOnDecline(ctx context.Context, field graphql.CollectedField, obj *model.Config) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2827,7 +2888,7 @@ func (ec *executionContext) fieldContext_CallAssignmentConfiguration_autoReassig
 	return graphql.NewScalarFieldContext("CallAssignmentConfiguration", field, false, false, "Boolean")
 }
 
-func (ec *executionContext) _CallAssignmentConfiguration_maxAutoReassignAttempts(ctx context.Context, field graphql.CollectedField, obj *core.Config) (ret graphql.Marshaler) {
+func (ec *executionContext) _CallAssignmentConfiguration_maxAutoReassignAttempts(ctx context.Context, field graphql.CollectedField, obj *model.Config) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2850,7 +2911,7 @@ func (ec *executionContext) fieldContext_CallAssignmentConfiguration_maxAutoReas
 	return graphql.NewScalarFieldContext("CallAssignmentConfiguration", field, false, false, "Int")
 }
 
-func (ec *executionContext) _CallAssignmentConfiguration_assignmentExpirationDays(ctx context.Context, field graphql.CollectedField, obj *core.Config) (ret graphql.Marshaler) {
+func (ec *executionContext) _CallAssignmentConfiguration_assignmentExpirationDays(ctx context.Context, field graphql.CollectedField, obj *model.Config) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2873,7 +2934,7 @@ func (ec *executionContext) fieldContext_CallAssignmentConfiguration_assignmentE
 	return graphql.NewScalarFieldContext("CallAssignmentConfiguration", field, false, false, "Int")
 }
 
-func (ec *executionContext) _CallAssignmentConfiguration_sendReminderBeforeExpiryDays(ctx context.Context, field graphql.CollectedField, obj *core.Config) (ret graphql.Marshaler) {
+func (ec *executionContext) _CallAssignmentConfiguration_sendReminderBeforeExpiryDays(ctx context.Context, field graphql.CollectedField, obj *model.Config) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2896,7 +2957,7 @@ func (ec *executionContext) fieldContext_CallAssignmentConfiguration_sendReminde
 	return graphql.NewScalarFieldContext("CallAssignmentConfiguration", field, false, false, "Int")
 }
 
-func (ec *executionContext) _CallAssignmentConfiguration_created(ctx context.Context, field graphql.CollectedField, obj *core.Config) (ret graphql.Marshaler) {
+func (ec *executionContext) _CallAssignmentConfiguration_created(ctx context.Context, field graphql.CollectedField, obj *model.Config) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2919,7 +2980,7 @@ func (ec *executionContext) fieldContext_CallAssignmentConfiguration_created(_ c
 	return graphql.NewScalarFieldContext("CallAssignmentConfiguration", field, false, false, "DateTime")
 }
 
-func (ec *executionContext) _CallAssignmentConfiguration_modified(ctx context.Context, field graphql.CollectedField, obj *core.Config) (ret graphql.Marshaler) {
+func (ec *executionContext) _CallAssignmentConfiguration_modified(ctx context.Context, field graphql.CollectedField, obj *model.Config) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2942,7 +3003,7 @@ func (ec *executionContext) fieldContext_CallAssignmentConfiguration_modified(_ 
 	return graphql.NewScalarFieldContext("CallAssignmentConfiguration", field, false, false, "DateTime")
 }
 
-func (ec *executionContext) _CallAssignmentConfiguration_viewerCanManage(ctx context.Context, field graphql.CollectedField, obj *core.Config) (ret graphql.Marshaler) {
+func (ec *executionContext) _CallAssignmentConfiguration_viewerCanManage(ctx context.Context, field graphql.CollectedField, obj *model.Config) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2965,7 +3026,7 @@ func (ec *executionContext) fieldContext_CallAssignmentConfiguration_viewerCanMa
 	return graphql.NewScalarFieldContext("CallAssignmentConfiguration", field, false, false, "Boolean")
 }
 
-func (ec *executionContext) _CallAssignmentConfiguration_history(ctx context.Context, field graphql.CollectedField, obj *core.Config) (ret graphql.Marshaler) {
+func (ec *executionContext) _CallAssignmentConfiguration_history(ctx context.Context, field graphql.CollectedField, obj *model.Config) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2974,8 +3035,7 @@ func (ec *executionContext) _CallAssignmentConfiguration_history(ctx context.Con
 			return ec.fieldContext_CallAssignmentConfiguration_history(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.CallAssignmentConfiguration().History(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
+			return ec.resolveBatch_CallAssignmentConfiguration_history(ctx, field, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.CallAssignmentConfigurationChangeConnection) graphql.Marshaler {
@@ -3007,6 +3067,30 @@ func (ec *executionContext) fieldContext_CallAssignmentConfiguration_history(ctx
 		return fc, err
 	}
 	return fc, nil
+}
+func (ec *executionContext) resolveBatch_CallAssignmentConfiguration_history(ctx context.Context, field graphql.CollectedField, obj *model.Config) (any, error) {
+	resolver := ec.Resolvers.CallAssignmentConfiguration()
+	fc := graphql.GetFieldContext(ctx)
+	if batch, ok := graphql.BatchParentsFor[*model.Config](ctx, "CallAssignmentConfiguration"); ok {
+		result := batch.FieldResult(field, func() (any, error) {
+			return resolver.History(ctx, batch.Parents, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
+		})
+		return graphql.ResolveBatchGroupResult[*model.CallAssignmentConfigurationChangeConnection](
+			ctx,
+			batch.Index,
+			len(batch.Parents),
+			result,
+			"CallAssignmentConfiguration.history",
+			batch.IndexMap,
+		)
+	}
+	results, err := resolver.History(ctx, []*model.Config{obj}, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
+	return graphql.ResolveBatchSingleResult[*model.CallAssignmentConfigurationChangeConnection](
+		ctx,
+		results,
+		err,
+		"CallAssignmentConfiguration.history",
+	)
 }
 
 func (ec *executionContext) _CallAssignmentConfigurationChange_id(ctx context.Context, field graphql.CollectedField, obj *core.Change) (ret graphql.Marshaler) {
@@ -3159,8 +3243,8 @@ func (ec *executionContext) _CallAssignmentConfigurationChange_call(ctx context.
 			return ec.Resolvers.CallAssignmentConfigurationChange().Call(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *core.Call) graphql.Marshaler {
-			return ec.marshalOCall2ᚖgithubᚗcomᚋcallcfgᚋcallcfgᚋcoreᚐCall(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Call) graphql.Marshaler {
+			return ec.marshalOCall2ᚖgithubᚗcomᚋcallcfgᚋcallcfgᚋgraphᚋmodelᚐCall(ctx, selections, v)
 		},
 		true,
 		false,
@@ -3550,7 +3634,7 @@ func (ec *executionContext) _CallAssignmentConfigurationConnection_edges(ctx con
 			return ec.fieldContext_CallAssignmentConfigurationConnection_edges(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Edges, nil
+			return obj.Edges(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*model.CallAssignmentConfigurationEdge) graphql.Marshaler {
@@ -3564,7 +3648,7 @@ func (ec *executionContext) fieldContext_CallAssignmentConfigurationConnection_e
 	fc = &graphql.FieldContext{
 		Object:     "CallAssignmentConfigurationConnection",
 		Field:      field,
-		IsMethod:   false,
+		IsMethod:   true,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_CallAssignmentConfigurationEdge(ctx, field)
@@ -3585,8 +3669,8 @@ func (ec *executionContext) _CallAssignmentConfigurationConnection_nodes(ctx con
 			return obj.Nodes, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*core.Config) graphql.Marshaler {
-			return ec.marshalNCallAssignmentConfiguration2ᚕᚖgithubᚗcomᚋcallcfgᚋcallcfgᚋcoreᚐConfigᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.Config) graphql.Marshaler {
+			return ec.marshalNCallAssignmentConfiguration2ᚕᚖgithubᚗcomᚋcallcfgᚋcallcfgᚋgraphᚋmodelᚐConfigᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -3614,7 +3698,7 @@ func (ec *executionContext) _CallAssignmentConfigurationConnection_pageInfo(ctx 
 			return ec.fieldContext_CallAssignmentConfigurationConnection_pageInfo(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.PageInfo, nil
+			return obj.PageInfo(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
@@ -3628,7 +3712,7 @@ func (ec *executionContext) fieldContext_CallAssignmentConfigurationConnection_p
 	fc = &graphql.FieldContext{
 		Object:     "CallAssignmentConfigurationConnection",
 		Field:      field,
-		IsMethod:   false,
+		IsMethod:   true,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_PageInfo(ctx, field)
@@ -3669,7 +3753,7 @@ func (ec *executionContext) _CallAssignmentConfigurationEdge_cursor(ctx context.
 			return ec.fieldContext_CallAssignmentConfigurationEdge_cursor(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Cursor, nil
+			return obj.Cursor(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -3680,7 +3764,7 @@ func (ec *executionContext) _CallAssignmentConfigurationEdge_cursor(ctx context.
 	)
 }
 func (ec *executionContext) fieldContext_CallAssignmentConfigurationEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CallAssignmentConfigurationEdge", field, false, false, "String")
+	return graphql.NewScalarFieldContext("CallAssignmentConfigurationEdge", field, true, false, "String")
 }
 
 func (ec *executionContext) _CallAssignmentConfigurationEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.CallAssignmentConfigurationEdge) (ret graphql.Marshaler) {
@@ -3695,8 +3779,8 @@ func (ec *executionContext) _CallAssignmentConfigurationEdge_node(ctx context.Co
 			return obj.Node, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *core.Config) graphql.Marshaler {
-			return ec.marshalNCallAssignmentConfiguration2ᚖgithubᚗcomᚋcallcfgᚋcallcfgᚋcoreᚐConfig(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Config) graphql.Marshaler {
+			return ec.marshalNCallAssignmentConfiguration2ᚖgithubᚗcomᚋcallcfgᚋcallcfgᚋgraphᚋmodelᚐConfig(ctx, selections, v)
 		},
 		true,
 		true,
@@ -3724,7 +3808,7 @@ func (ec *executionContext) _CallConnection_edges(ctx context.Context, field gra
 			return ec.fieldContext_CallConnection_edges(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Edges, nil
+			return obj.Edges(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*model.CallEdge) graphql.Marshaler {
@@ -3738,7 +3822,7 @@ func (ec *executionContext) fieldContext_CallConnection_edges(_ context.Context,
 	fc = &graphql.FieldContext{
 		Object:     "CallConnection",
 		Field:      field,
-		IsMethod:   false,
+		IsMethod:   true,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_CallEdge(ctx, field)
@@ -3759,8 +3843,8 @@ func (ec *executionContext) _CallConnection_nodes(ctx context.Context, field gra
 			return obj.Nodes, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*core.Call) graphql.Marshaler {
-			return ec.marshalNCall2ᚕᚖgithubᚗcomᚋcallcfgᚋcallcfgᚋcoreᚐCallᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.Call) graphql.Marshaler {
+			return ec.marshalNCall2ᚕᚖgithubᚗcomᚋcallcfgᚋcallcfgᚋgraphᚋmodelᚐCallᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -3788,7 +3872,7 @@ func (ec *executionContext) _CallConnection_pageInfo(ctx context.Context, field 
 			return ec.fieldContext_CallConnection_pageInfo(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.PageInfo, nil
+			return obj.PageInfo(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
@@ -3802,7 +3886,7 @@ func (ec *executionContext) fieldContext_CallConnection_pageInfo(_ context.Conte
 	fc = &graphql.FieldContext{
 		Object:     "CallConnection",
 		Field:      field,
-		IsMethod:   false,
+		IsMethod:   true,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_PageInfo(ctx, field)
@@ -3843,7 +3927,7 @@ func (ec *executionContext) _CallEdge_cursor(ctx context.Context, field graphql.
 			return ec.fieldContext_CallEdge_cursor(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Cursor, nil
+			return obj.Cursor(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -3854,7 +3938,7 @@ func (ec *executionContext) _CallEdge_cursor(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_CallEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CallEdge", field, false, false, "String")
+	return graphql.NewScalarFieldContext("CallEdge", field, true, false, "String")
 }
 
 func (ec *executionContext) _CallEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.CallEdge) (ret graphql.Marshaler) {
@@ -3869,8 +3953,8 @@ func (ec *executionContext) _CallEdge_node(ctx context.Context, field graphql.Co
 			return obj.Node, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *core.Call) graphql.Marshaler {
-			return ec.marshalNCall2ᚖgithubᚗcomᚋcallcfgᚋcallcfgᚋcoreᚐCall(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Call) graphql.Marshaler {
+			return ec.marshalNCall2ᚖgithubᚗcomᚋcallcfgᚋcallcfgᚋgraphᚋmodelᚐCall(ctx, selections, v)
 		},
 		true,
 		true,
@@ -3947,8 +4031,8 @@ func (ec *executionContext) _CreateCallAssignmentConfigurationPayload_callAssign
 			return obj.CallAssignmentConfiguration, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *core.Config) graphql.Marshaler {
-			return ec.marshalNCallAssignmentConfiguration2ᚖgithubᚗcomᚋcallcfgᚋcallcfgᚋcoreᚐConfig(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Config) graphql.Marshaler {
+			return ec.marshalNCallAssignmentConfiguration2ᚖgithubᚗcomᚋcallcfgᚋcallcfgᚋgraphᚋmodelᚐConfig(ctx, selections, v)
 		},
 		true,
 		true,
@@ -4048,8 +4132,8 @@ func (ec *executionContext) _DeleteCallAssignmentConfigurationPayload_call(ctx c
 			return ec.Resolvers.DeleteCallAssignmentConfigurationPayload().Call(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *core.Call) graphql.Marshaler {
-			return ec.marshalOCall2ᚖgithubᚗcomᚋcallcfgᚋcallcfgᚋcoreᚐCall(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Call) graphql.Marshaler {
+			return ec.marshalOCall2ᚖgithubᚗcomᚋcallcfgᚋcallcfgᚋgraphᚋmodelᚐCall(ctx, selections, v)
 		},
 		true,
 		false,
@@ -4437,7 +4521,7 @@ func (ec *executionContext) _PageInfo_startCursor(ctx context.Context, field gra
 			return ec.fieldContext_PageInfo_startCursor(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.StartCursor, nil
+			return obj.StartCursor(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
@@ -4448,7 +4532,7 @@ func (ec *executionContext) _PageInfo_startCursor(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_PageInfo_startCursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PageInfo", field, false, false, "String")
+	return graphql.NewScalarFieldContext("PageInfo", field, true, false, "String")
 }
 
 func (ec *executionContext) _PageInfo_endCursor(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
@@ -4460,7 +4544,7 @@ func (ec *executionContext) _PageInfo_endCursor(ctx context.Context, field graph
 			return ec.fieldContext_PageInfo_endCursor(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.EndCursor, nil
+			return obj.EndCursor(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
@@ -4471,7 +4555,7 @@ func (ec *executionContext) _PageInfo_endCursor(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_PageInfo_endCursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PageInfo", field, false, false, "String")
+	return graphql.NewScalarFieldContext("PageInfo", field, true, false, "String")
 }
 
 func (ec *executionContext) _Query_node(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
@@ -4531,8 +4615,8 @@ func (ec *executionContext) _Query_callAssignmentConfiguration(ctx context.Conte
 			return ec.Resolvers.Query().CallAssignmentConfiguration(ctx, fc.Args["uuid"].(uuid.UUID))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *core.Config) graphql.Marshaler {
-			return ec.marshalOCallAssignmentConfiguration2ᚖgithubᚗcomᚋcallcfgᚋcallcfgᚋcoreᚐConfig(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Config) graphql.Marshaler {
+			return ec.marshalOCallAssignmentConfiguration2ᚖgithubᚗcomᚋcallcfgᚋcallcfgᚋgraphᚋmodelᚐConfig(ctx, selections, v)
 		},
 		true,
 		false,
@@ -4619,8 +4703,8 @@ func (ec *executionContext) _Query_call(ctx context.Context, field graphql.Colle
 			return ec.Resolvers.Query().Call(ctx, fc.Args["uuid"].(uuid.UUID))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *core.Call) graphql.Marshaler {
-			return ec.marshalOCall2ᚖgithubᚗcomᚋcallcfgᚋcallcfgᚋcoreᚐCall(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Call) graphql.Marshaler {
+			return ec.marshalOCall2ᚖgithubᚗcomᚋcallcfgᚋcallcfgᚋgraphᚋmodelᚐCall(ctx, selections, v)
 		},
 		true,
 		false,
@@ -4858,8 +4942,8 @@ func (ec *executionContext) _SetCallAssignmentConfigurationForCallPayload_callAs
 			return obj.CallAssignmentConfiguration, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *core.Config) graphql.Marshaler {
-			return ec.marshalNCallAssignmentConfiguration2ᚖgithubᚗcomᚋcallcfgᚋcallcfgᚋcoreᚐConfig(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Config) graphql.Marshaler {
+			return ec.marshalNCallAssignmentConfiguration2ᚖgithubᚗcomᚋcallcfgᚋcallcfgᚋgraphᚋmodelᚐConfig(ctx, selections, v)
 		},
 		true,
 		true,
@@ -4936,8 +5020,8 @@ func (ec *executionContext) _UpdateCallAssignmentConfigurationPayload_callAssign
 			return obj.CallAssignmentConfiguration, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *core.Config) graphql.Marshaler {
-			return ec.marshalNCallAssignmentConfiguration2ᚖgithubᚗcomᚋcallcfgᚋcallcfgᚋcoreᚐConfig(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Config) graphql.Marshaler {
+			return ec.marshalNCallAssignmentConfiguration2ᚖgithubᚗcomᚋcallcfgᚋcallcfgᚋgraphᚋmodelᚐConfig(ctx, selections, v)
 		},
 		true,
 		true,
@@ -6808,16 +6892,16 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._CallAssignmentConfigurationChange(ctx, sel, obj)
-	case core.Config:
+	case model.Config:
 		return ec._CallAssignmentConfiguration(ctx, sel, &obj)
-	case *core.Config:
+	case *model.Config:
 		if obj == nil {
 			return graphql.Null
 		}
 		return ec._CallAssignmentConfiguration(ctx, sel, obj)
-	case core.Call:
+	case model.Call:
 		return ec._Call(ctx, sel, &obj)
-	case *core.Call:
+	case *model.Call:
 		if obj == nil {
 			return graphql.Null
 		}
@@ -6840,29 +6924,29 @@ var assignmentSettingsImplementors = []string{"AssignmentSettings"}
 func (ec *executionContext) _AssignmentSettings(ctx context.Context, sel ast.SelectionSet, obj *core.Settings) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, assignmentSettingsImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	out := inplace.NewFieldSet(fields)
+	deferred := graphql.DeferredGroup{}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("AssignmentSettings")
 		case "autoReassignOnDecline":
-			out.Values[i] = ec._AssignmentSettings_autoReassignOnDecline(ctx, field, obj)
+			out.Values[i] = ec.leaf_AssignmentSettings_autoReassignOnDecline(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "maxAutoReassignAttempts":
-			out.Values[i] = ec._AssignmentSettings_maxAutoReassignAttempts(ctx, field, obj)
+			out.Values[i] = ec.leaf_AssignmentSettings_maxAutoReassignAttempts(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "assignmentExpirationDays":
-			out.Values[i] = ec._AssignmentSettings_assignmentExpirationDays(ctx, field, obj)
+			out.Values[i] = ec.leaf_AssignmentSettings_assignmentExpirationDays(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "sendReminderBeforeExpiryDays":
-			out.Values[i] = ec._AssignmentSettings_sendReminderBeforeExpiryDays(ctx, field, obj)
+			out.Values[i] = ec.leaf_AssignmentSettings_sendReminderBeforeExpiryDays(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -6885,55 +6969,52 @@ func (ec *executionContext) _AssignmentSettings(ctx context.Context, sel ast.Sel
 
 var callImplementors = []string{"Call", "Node"}
 
-func (ec *executionContext) _Call(ctx context.Context, sel ast.SelectionSet, obj *core.Call) graphql.Marshaler {
+func (ec *executionContext) _Call(ctx context.Context, sel ast.SelectionSet, obj *model.Call) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, callImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	out := inplace.NewFieldSet(fields)
+	deferred := inplace.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Call")
 		case "id":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Call_id(ctx, field, obj)
-				})
+			out.Values[i] = ec.leaf_Call_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "uuid":
-			out.Values[i] = ec._Call_uuid(ctx, field, obj)
+			out.Values[i] = ec.leaf_Call_uuid(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "name":
-			out.Values[i] = ec._Call_name(ctx, field, obj)
+			out.Values[i] = ec.leaf_Call_name(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "description":
-			out.Values[i] = ec._Call_description(ctx, field, obj)
+			out.Values[i] = ec.leaf_Call_description(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "state":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Call_state(ctx, field, obj)
-				})
+			out.Values[i] = ec.leaf_Call_state(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "url":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Call_url(ctx, field, obj)
-				})
+			out.Values[i] = ec._Call_url(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "created":
-			out.Values[i] = ec._Call_created(ctx, field, obj)
+			out.Values[i] = ec.leaf_Call_created(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "modified":
-			out.Values[i] = ec._Call_modified(ctx, field, obj)
+			out.Values[i] = ec.leaf_Call_modified(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
@@ -6950,7 +7031,7 @@ func (ec *executionContext) _Call(ctx context.Context, sel ast.SelectionSet, obj
 					return ec._Call_effectiveAssignmentSettings(ctx, field, obj)
 				})
 		case "viewerCanManage":
-			out.Values[i] = ec._Call_viewerCanManage(ctx, field, obj)
+			out.Values[i] = ec.leaf_Call_viewerCanManage(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
@@ -6979,64 +7060,62 @@ func (ec *executionContext) _Call(ctx context.Context, sel ast.SelectionSet, obj
 
 var callAssignmentConfigurationImplementors = []string{"CallAssignmentConfiguration", "Node"}
 
-func (ec *executionContext) _CallAssignmentConfiguration(ctx context.Context, sel ast.SelectionSet, obj *core.Config) graphql.Marshaler {
+func (ec *executionContext) _CallAssignmentConfiguration(ctx context.Context, sel ast.SelectionSet, obj *model.Config) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, callAssignmentConfigurationImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	out := inplace.NewFieldSet(fields)
+	deferred := inplace.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("CallAssignmentConfiguration")
 		case "id":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._CallAssignmentConfiguration_id(ctx, field, obj)
-				})
+			out.Values[i] = ec.leaf_CallAssignmentConfiguration_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "uuid":
-			out.Values[i] = ec._CallAssignmentConfiguration_uuid(ctx, field, obj)
+			out.Values[i] = ec.leaf_CallAssignmentConfiguration_uuid(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "call":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._CallAssignmentConfiguration_call(ctx, field, obj)
-				})
+			out.Values[i] = ec._CallAssignmentConfiguration_call(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "autoReassignOnDecline":
-			out.Values[i] = ec._CallAssignmentConfiguration_autoReassignOnDecline(ctx, field, obj)
+			out.Values[i] = ec.leaf_CallAssignmentConfiguration_autoReassignOnDecline(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "maxAutoReassignAttempts":
-			out.Values[i] = ec._CallAssignmentConfiguration_maxAutoReassignAttempts(ctx, field, obj)
+			out.Values[i] = ec.leaf_CallAssignmentConfiguration_maxAutoReassignAttempts(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "assignmentExpirationDays":
-			out.Values[i] = ec._CallAssignmentConfiguration_assignmentExpirationDays(ctx, field, obj)
+			out.Values[i] = ec.leaf_CallAssignmentConfiguration_assignmentExpirationDays(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "sendReminderBeforeExpiryDays":
-			out.Values[i] = ec._CallAssignmentConfiguration_sendReminderBeforeExpiryDays(ctx, field, obj)
+			out.Values[i] = ec.leaf_CallAssignmentConfiguration_sendReminderBeforeExpiryDays(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "created":
-			out.Values[i] = ec._CallAssignmentConfiguration_created(ctx, field, obj)
+			out.Values[i] = ec.leaf_CallAssignmentConfiguration_created(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "modified":
-			out.Values[i] = ec._CallAssignmentConfiguration_modified(ctx, field, obj)
+			out.Values[i] = ec.leaf_CallAssignmentConfiguration_modified(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "viewerCanManage":
-			out.Values[i] = ec._CallAssignmentConfiguration_viewerCanManage(ctx, field, obj)
+			out.Values[i] = ec.leaf_CallAssignmentConfiguration_viewerCanManage(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
@@ -7068,8 +7147,8 @@ var callAssignmentConfigurationChangeImplementors = []string{"CallAssignmentConf
 func (ec *executionContext) _CallAssignmentConfigurationChange(ctx context.Context, sel ast.SelectionSet, obj *core.Change) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, callAssignmentConfigurationChangeImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	out := inplace.NewFieldSet(fields)
+	deferred := inplace.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -7081,7 +7160,7 @@ func (ec *executionContext) _CallAssignmentConfigurationChange(ctx context.Conte
 					return ec._CallAssignmentConfigurationChange_id(ctx, field, obj)
 				})
 		case "uuid":
-			out.Values[i] = ec._CallAssignmentConfigurationChange_uuid(ctx, field, obj)
+			out.Values[i] = ec.leaf_CallAssignmentConfigurationChange_uuid(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
@@ -7092,17 +7171,17 @@ func (ec *executionContext) _CallAssignmentConfigurationChange(ctx context.Conte
 					return ec._CallAssignmentConfigurationChange_kind(ctx, field, obj)
 				})
 		case "at":
-			out.Values[i] = ec._CallAssignmentConfigurationChange_at(ctx, field, obj)
+			out.Values[i] = ec.leaf_CallAssignmentConfigurationChange_at(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "configurationUuid":
-			out.Values[i] = ec._CallAssignmentConfigurationChange_configurationUuid(ctx, field, obj)
+			out.Values[i] = ec.leaf_CallAssignmentConfigurationChange_configurationUuid(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "callUuid":
-			out.Values[i] = ec._CallAssignmentConfigurationChange_callUuid(ctx, field, obj)
+			out.Values[i] = ec.leaf_CallAssignmentConfigurationChange_callUuid(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
@@ -7145,7 +7224,7 @@ func (ec *executionContext) _CallAssignmentConfigurationChange(ctx context.Conte
 					return ec._CallAssignmentConfigurationChange_changedFields(ctx, field, obj)
 				})
 		case "cursor":
-			out.Values[i] = ec._CallAssignmentConfigurationChange_cursor(ctx, field, obj)
+			out.Values[i] = ec.leaf_CallAssignmentConfigurationChange_cursor(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
@@ -7171,8 +7250,8 @@ var callAssignmentConfigurationChangeConnectionImplementors = []string{"CallAssi
 func (ec *executionContext) _CallAssignmentConfigurationChangeConnection(ctx context.Context, sel ast.SelectionSet, obj *model.CallAssignmentConfigurationChangeConnection) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, callAssignmentConfigurationChangeConnectionImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	out := inplace.NewFieldSet(fields)
+	deferred := inplace.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -7220,14 +7299,14 @@ var callAssignmentConfigurationChangeEdgeImplementors = []string{"CallAssignment
 func (ec *executionContext) _CallAssignmentConfigurationChangeEdge(ctx context.Context, sel ast.SelectionSet, obj *model.CallAssignmentConfigurationChangeEdge) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, callAssignmentConfigurationChangeEdgeImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	out := inplace.NewFieldSet(fields)
+	deferred := graphql.DeferredGroup{}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("CallAssignmentConfigurationChangeEdge")
 		case "cursor":
-			out.Values[i] = ec._CallAssignmentConfigurationChangeEdge_cursor(ctx, field, obj)
+			out.Values[i] = ec.leaf_CallAssignmentConfigurationChangeEdge_cursor(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -7258,8 +7337,8 @@ var callAssignmentConfigurationConnectionImplementors = []string{"CallAssignment
 func (ec *executionContext) _CallAssignmentConfigurationConnection(ctx context.Context, sel ast.SelectionSet, obj *model.CallAssignmentConfigurationConnection) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, callAssignmentConfigurationConnectionImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	out := inplace.NewFieldSet(fields)
+	deferred := inplace.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -7307,14 +7386,14 @@ var callAssignmentConfigurationEdgeImplementors = []string{"CallAssignmentConfig
 func (ec *executionContext) _CallAssignmentConfigurationEdge(ctx context.Context, sel ast.SelectionSet, obj *model.CallAssignmentConfigurationEdge) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, callAssignmentConfigurationEdgeImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	out := inplace.NewFieldSet(fields)
+	deferred := graphql.DeferredGroup{}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("CallAssignmentConfigurationEdge")
 		case "cursor":
-			out.Values[i] = ec._CallAssignmentConfigurationEdge_cursor(ctx, field, obj)
+			out.Values[i] = ec.leaf_CallAssignmentConfigurationEdge_cursor(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -7345,8 +7424,8 @@ var callConnectionImplementors = []string{"CallConnection"}
 func (ec *executionContext) _CallConnection(ctx context.Context, sel ast.SelectionSet, obj *model.CallConnection) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, callConnectionImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	out := inplace.NewFieldSet(fields)
+	deferred := inplace.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -7394,14 +7473,14 @@ var callEdgeImplementors = []string{"CallEdge"}
 func (ec *executionContext) _CallEdge(ctx context.Context, sel ast.SelectionSet, obj *model.CallEdge) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, callEdgeImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	out := inplace.NewFieldSet(fields)
+	deferred := graphql.DeferredGroup{}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("CallEdge")
 		case "cursor":
-			out.Values[i] = ec._CallEdge_cursor(ctx, field, obj)
+			out.Values[i] = ec.leaf_CallEdge_cursor(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -7432,19 +7511,19 @@ var changeActorImplementors = []string{"ChangeActor"}
 func (ec *executionContext) _ChangeActor(ctx context.Context, sel ast.SelectionSet, obj *core.ChangeActor) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, changeActorImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	out := inplace.NewFieldSet(fields)
+	deferred := graphql.DeferredGroup{}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("ChangeActor")
 		case "uuid":
-			out.Values[i] = ec._ChangeActor_uuid(ctx, field, obj)
+			out.Values[i] = ec.leaf_ChangeActor_uuid(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "username":
-			out.Values[i] = ec._ChangeActor_username(ctx, field, obj)
+			out.Values[i] = ec.leaf_ChangeActor_username(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -7470,8 +7549,8 @@ var createCallAssignmentConfigurationPayloadImplementors = []string{"CreateCallA
 func (ec *executionContext) _CreateCallAssignmentConfigurationPayload(ctx context.Context, sel ast.SelectionSet, obj *model.CreateCallAssignmentConfigurationPayload) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, createCallAssignmentConfigurationPayloadImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	out := inplace.NewFieldSet(fields)
+	deferred := graphql.DeferredGroup{}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -7508,19 +7587,19 @@ var deleteCallAssignmentConfigurationPayloadImplementors = []string{"DeleteCallA
 func (ec *executionContext) _DeleteCallAssignmentConfigurationPayload(ctx context.Context, sel ast.SelectionSet, obj *model.DeleteCallAssignmentConfigurationPayload) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, deleteCallAssignmentConfigurationPayloadImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	out := inplace.NewFieldSet(fields)
+	deferred := inplace.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("DeleteCallAssignmentConfigurationPayload")
 		case "deletedUuid":
-			out.Values[i] = ec._DeleteCallAssignmentConfigurationPayload_deletedUuid(ctx, field, obj)
+			out.Values[i] = ec.leaf_DeleteCallAssignmentConfigurationPayload_deletedUuid(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "deletedId":
-			out.Values[i] = ec._DeleteCallAssignmentConfigurationPayload_deletedId(ctx, field, obj)
+			out.Values[i] = ec.leaf_DeleteCallAssignmentConfigurationPayload_deletedId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
@@ -7557,34 +7636,34 @@ var effectiveAssignmentSettingsImplementors = []string{"EffectiveAssignmentSetti
 func (ec *executionContext) _EffectiveAssignmentSettings(ctx context.Context, sel ast.SelectionSet, obj *core.EffectiveSettings) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, effectiveAssignmentSettingsImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	out := inplace.NewFieldSet(fields)
+	deferred := graphql.DeferredGroup{}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("EffectiveAssignmentSettings")
 		case "autoReassignOnDecline":
-			out.Values[i] = ec._EffectiveAssignmentSettings_autoReassignOnDecline(ctx, field, obj)
+			out.Values[i] = ec.leaf_EffectiveAssignmentSettings_autoReassignOnDecline(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "maxAutoReassignAttempts":
-			out.Values[i] = ec._EffectiveAssignmentSettings_maxAutoReassignAttempts(ctx, field, obj)
+			out.Values[i] = ec.leaf_EffectiveAssignmentSettings_maxAutoReassignAttempts(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "assignmentExpirationDays":
-			out.Values[i] = ec._EffectiveAssignmentSettings_assignmentExpirationDays(ctx, field, obj)
+			out.Values[i] = ec.leaf_EffectiveAssignmentSettings_assignmentExpirationDays(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "sendReminderBeforeExpiryDays":
-			out.Values[i] = ec._EffectiveAssignmentSettings_sendReminderBeforeExpiryDays(ctx, field, obj)
+			out.Values[i] = ec.leaf_EffectiveAssignmentSettings_sendReminderBeforeExpiryDays(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "isDefault":
-			out.Values[i] = ec._EffectiveAssignmentSettings_isDefault(ctx, field, obj)
+			out.Values[i] = ec.leaf_EffectiveAssignmentSettings_isDefault(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -7613,8 +7692,8 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		Object: "Mutation",
 	})
 
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	out := inplace.NewFieldSet(fields)
+	deferred := graphql.DeferredGroup{}
 	for i, field := range fields {
 		innerCtx := graphql.WithRootFieldContext(ctx, &graphql.RootFieldContext{
 			Object: field.Name,
@@ -7674,19 +7753,19 @@ var pageInfoImplementors = []string{"PageInfo"}
 func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet, obj *model.PageInfo) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, pageInfoImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	out := inplace.NewFieldSet(fields)
+	deferred := graphql.DeferredGroup{}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("PageInfo")
 		case "hasNextPage":
-			out.Values[i] = ec._PageInfo_hasNextPage(ctx, field, obj)
+			out.Values[i] = ec.leaf_PageInfo_hasNextPage(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "hasPreviousPage":
-			out.Values[i] = ec._PageInfo_hasPreviousPage(ctx, field, obj)
+			out.Values[i] = ec.leaf_PageInfo_hasPreviousPage(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -7725,8 +7804,8 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 		Object: "Query",
 	})
 
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	out := inplace.NewFieldSet(fields)
+	deferred := graphql.DeferredGroup{}
 	for i, field := range fields {
 		innerCtx := graphql.WithRootFieldContext(ctx, &graphql.RootFieldContext{
 			Object: field.Name,
@@ -7814,8 +7893,8 @@ var setCallAssignmentConfigurationForCallPayloadImplementors = []string{"SetCall
 func (ec *executionContext) _SetCallAssignmentConfigurationForCallPayload(ctx context.Context, sel ast.SelectionSet, obj *model.SetCallAssignmentConfigurationForCallPayload) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, setCallAssignmentConfigurationForCallPayloadImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	out := inplace.NewFieldSet(fields)
+	deferred := graphql.DeferredGroup{}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -7826,7 +7905,7 @@ func (ec *executionContext) _SetCallAssignmentConfigurationForCallPayload(ctx co
 				out.Invalids++
 			}
 		case "created":
-			out.Values[i] = ec._SetCallAssignmentConfigurationForCallPayload_created(ctx, field, obj)
+			out.Values[i] = ec.leaf_SetCallAssignmentConfigurationForCallPayload_created(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -7857,8 +7936,8 @@ var updateCallAssignmentConfigurationPayloadImplementors = []string{"UpdateCallA
 func (ec *executionContext) _UpdateCallAssignmentConfigurationPayload(ctx context.Context, sel ast.SelectionSet, obj *model.UpdateCallAssignmentConfigurationPayload) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, updateCallAssignmentConfigurationPayloadImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	out := inplace.NewFieldSet(fields)
+	deferred := graphql.DeferredGroup{}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -7895,8 +7974,8 @@ var userImplementors = []string{"User", "Node"}
 func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj *core.User) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, userImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	out := inplace.NewFieldSet(fields)
+	deferred := inplace.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -7908,27 +7987,27 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 					return ec._User_id(ctx, field, obj)
 				})
 		case "uuid":
-			out.Values[i] = ec._User_uuid(ctx, field, obj)
+			out.Values[i] = ec.leaf_User_uuid(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "username":
-			out.Values[i] = ec._User_username(ctx, field, obj)
+			out.Values[i] = ec.leaf_User_username(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "email":
-			out.Values[i] = ec._User_email(ctx, field, obj)
+			out.Values[i] = ec.leaf_User_email(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "isStaff":
-			out.Values[i] = ec._User_isStaff(ctx, field, obj)
+			out.Values[i] = ec.leaf_User_isStaff(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "isSupport":
-			out.Values[i] = ec._User_isSupport(ctx, field, obj)
+			out.Values[i] = ec.leaf_User_isSupport(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
@@ -7954,14 +8033,14 @@ var __DirectiveImplementors = []string{"__Directive"}
 func (ec *executionContext) ___Directive(ctx context.Context, sel ast.SelectionSet, obj *introspection.Directive) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, __DirectiveImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	out := inplace.NewFieldSet(fields)
+	deferred := graphql.DeferredGroup{}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("__Directive")
 		case "name":
-			out.Values[i] = ec.___Directive_name(ctx, field, obj)
+			out.Values[i] = ec.leaf___Directive_name(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -7971,7 +8050,7 @@ func (ec *executionContext) ___Directive(ctx context.Context, sel ast.SelectionS
 				out.Invalids++
 			}
 		case "isRepeatable":
-			out.Values[i] = ec.___Directive_isRepeatable(ctx, field, obj)
+			out.Values[i] = ec.leaf___Directive_isRepeatable(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -8007,14 +8086,14 @@ var __EnumValueImplementors = []string{"__EnumValue"}
 func (ec *executionContext) ___EnumValue(ctx context.Context, sel ast.SelectionSet, obj *introspection.EnumValue) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, __EnumValueImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	out := inplace.NewFieldSet(fields)
+	deferred := graphql.DeferredGroup{}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("__EnumValue")
 		case "name":
-			out.Values[i] = ec.___EnumValue_name(ctx, field, obj)
+			out.Values[i] = ec.leaf___EnumValue_name(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -8024,7 +8103,7 @@ func (ec *executionContext) ___EnumValue(ctx context.Context, sel ast.SelectionS
 				out.Invalids++
 			}
 		case "isDeprecated":
-			out.Values[i] = ec.___EnumValue_isDeprecated(ctx, field, obj)
+			out.Values[i] = ec.leaf___EnumValue_isDeprecated(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -8055,14 +8134,14 @@ var __FieldImplementors = []string{"__Field"}
 func (ec *executionContext) ___Field(ctx context.Context, sel ast.SelectionSet, obj *introspection.Field) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, __FieldImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	out := inplace.NewFieldSet(fields)
+	deferred := graphql.DeferredGroup{}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("__Field")
 		case "name":
-			out.Values[i] = ec.___Field_name(ctx, field, obj)
+			out.Values[i] = ec.leaf___Field_name(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -8082,7 +8161,7 @@ func (ec *executionContext) ___Field(ctx context.Context, sel ast.SelectionSet, 
 				out.Invalids++
 			}
 		case "isDeprecated":
-			out.Values[i] = ec.___Field_isDeprecated(ctx, field, obj)
+			out.Values[i] = ec.leaf___Field_isDeprecated(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -8113,14 +8192,14 @@ var __InputValueImplementors = []string{"__InputValue"}
 func (ec *executionContext) ___InputValue(ctx context.Context, sel ast.SelectionSet, obj *introspection.InputValue) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, __InputValueImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	out := inplace.NewFieldSet(fields)
+	deferred := graphql.DeferredGroup{}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("__InputValue")
 		case "name":
-			out.Values[i] = ec.___InputValue_name(ctx, field, obj)
+			out.Values[i] = ec.leaf___InputValue_name(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -8140,7 +8219,7 @@ func (ec *executionContext) ___InputValue(ctx context.Context, sel ast.Selection
 				out.Invalids++
 			}
 		case "isDeprecated":
-			out.Values[i] = ec.___InputValue_isDeprecated(ctx, field, obj)
+			out.Values[i] = ec.leaf___InputValue_isDeprecated(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -8171,8 +8250,8 @@ var __SchemaImplementors = []string{"__Schema"}
 func (ec *executionContext) ___Schema(ctx context.Context, sel ast.SelectionSet, obj *introspection.Schema) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, __SchemaImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	out := inplace.NewFieldSet(fields)
+	deferred := graphql.DeferredGroup{}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -8229,14 +8308,14 @@ var __TypeImplementors = []string{"__Type"}
 func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, obj *introspection.Type) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, __TypeImplementors)
 
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	out := inplace.NewFieldSet(fields)
+	deferred := graphql.DeferredGroup{}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("__Type")
 		case "kind":
-			out.Values[i] = ec.___Type_kind(ctx, field, obj)
+			out.Values[i] = ec.leaf___Type_kind(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -8286,7 +8365,7 @@ func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, o
 				out.Invalids++
 			}
 		case "isOneOf":
-			out.Values[i] = ec.___Type_isOneOf(ctx, field, obj)
+			out.Values[i] = ec.leaf___Type_isOneOf(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
@@ -8312,24 +8391,25 @@ func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, o
 // region    ***************************** type.gotpl *****************************
 
 func (ec *executionContext) unmarshalNBoolean2bool(ctx context.Context, v any) (bool, error) {
-	res, err := graphql.UnmarshalBoolean(v)
+	res, err := model.UnmarshalBoolean(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNBoolean2bool(ctx context.Context, sel ast.SelectionSet, v bool) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalBoolean(v)
+	res := model.MarshalBoolean(v)
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "Boolean!")
 	}
 	return res
 }
 
-func (ec *executionContext) marshalNCall2ᚕᚖgithubᚗcomᚋcallcfgᚋcallcfgᚋcoreᚐCallᚄ(ctx context.Context, sel ast.SelectionSet, v []*core.Call) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+func (ec *executionContext) marshalNCall2ᚕᚖgithubᚗcomᚋcallcfgᚋcallcfgᚋgraphᚋmodelᚐCallᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Call) graphql.Marshaler {
+	ctx = graphql.WithBatchParents(ctx, "Call", v, nil)
+	ret := inplace.MarshalSlice(ctx, inplacePolicy.InPlace(sel, true), len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNCall2ᚖgithubᚗcomᚋcallcfgᚋcallcfgᚋcoreᚐCall(ctx, sel, v[i])
+		return ec.marshalNCall2ᚖgithubᚗcomᚋcallcfgᚋcallcfgᚋgraphᚋmodelᚐCall(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -8341,7 +8421,7 @@ func (ec *executionContext) marshalNCall2ᚕᚖgithubᚗcomᚋcallcfgᚋcallcfg�
 	return ret
 }
 
-func (ec *executionContext) marshalNCall2ᚖgithubᚗcomᚋcallcfgᚋcallcfgᚋcoreᚐCall(ctx context.Context, sel ast.SelectionSet, v *core.Call) graphql.Marshaler {
+func (ec *executionContext) marshalNCall2ᚖgithubᚗcomᚋcallcfgᚋcallcfgᚋgraphᚋmodelᚐCall(ctx context.Context, sel ast.SelectionSet, v *model.Call) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Call!")
 		return graphql.Null
@@ -8349,11 +8429,12 @@ func (ec *executionContext) marshalNCall2ᚖgithubᚗcomᚋcallcfgᚋcallcfgᚋc
 	return ec._Call(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNCallAssignmentConfiguration2ᚕᚖgithubᚗcomᚋcallcfgᚋcallcfgᚋcoreᚐConfigᚄ(ctx context.Context, sel ast.SelectionSet, v []*core.Config) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+func (ec *executionContext) marshalNCallAssignmentConfiguration2ᚕᚖgithubᚗcomᚋcallcfgᚋcallcfgᚋgraphᚋmodelᚐConfigᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Config) graphql.Marshaler {
+	ctx = graphql.WithBatchParents(ctx, "CallAssignmentConfiguration", v, nil)
+	ret := inplace.MarshalSlice(ctx, inplacePolicy.InPlace(sel, true), len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNCallAssignmentConfiguration2ᚖgithubᚗcomᚋcallcfgᚋcallcfgᚋcoreᚐConfig(ctx, sel, v[i])
+		return ec.marshalNCallAssignmentConfiguration2ᚖgithubᚗcomᚋcallcfgᚋcallcfgᚋgraphᚋmodelᚐConfig(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -8365,7 +8446,7 @@ func (ec *executionContext) marshalNCallAssignmentConfiguration2ᚕᚖgithubᚗc
 	return ret
 }
 
-func (ec *executionContext) marshalNCallAssignmentConfiguration2ᚖgithubᚗcomᚋcallcfgᚋcallcfgᚋcoreᚐConfig(ctx context.Context, sel ast.SelectionSet, v *core.Config) graphql.Marshaler {
+func (ec *executionContext) marshalNCallAssignmentConfiguration2ᚖgithubᚗcomᚋcallcfgᚋcallcfgᚋgraphᚋmodelᚐConfig(ctx context.Context, sel ast.SelectionSet, v *model.Config) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "CallAssignmentConfiguration!")
 		return graphql.Null
@@ -8374,7 +8455,7 @@ func (ec *executionContext) marshalNCallAssignmentConfiguration2ᚖgithubᚗcom�
 }
 
 func (ec *executionContext) marshalNCallAssignmentConfigurationChange2ᚕᚖgithubᚗcomᚋcallcfgᚋcallcfgᚋcoreᚐChangeᚄ(ctx context.Context, sel ast.SelectionSet, v []*core.Change) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := inplace.MarshalSlice(ctx, inplacePolicy.InPlace(sel, true), len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNCallAssignmentConfigurationChange2ᚖgithubᚗcomᚋcallcfgᚋcallcfgᚋcoreᚐChange(ctx, sel, v[i])
@@ -8406,7 +8487,7 @@ func (ec *executionContext) marshalNCallAssignmentConfigurationChangeConnection2
 }
 
 func (ec *executionContext) marshalNCallAssignmentConfigurationChangeEdge2ᚕᚖgithubᚗcomᚋcallcfgᚋcallcfgᚋgraphᚋmodelᚐCallAssignmentConfigurationChangeEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.CallAssignmentConfigurationChangeEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := inplace.MarshalSlice(ctx, inplacePolicy.InPlace(sel, true), len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNCallAssignmentConfigurationChangeEdge2ᚖgithubᚗcomᚋcallcfgᚋcallcfgᚋgraphᚋmodelᚐCallAssignmentConfigurationChangeEdge(ctx, sel, v[i])
@@ -8438,7 +8519,7 @@ func (ec *executionContext) marshalNCallAssignmentConfigurationConnection2ᚖgit
 }
 
 func (ec *executionContext) marshalNCallAssignmentConfigurationEdge2ᚕᚖgithubᚗcomᚋcallcfgᚋcallcfgᚋgraphᚋmodelᚐCallAssignmentConfigurationEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.CallAssignmentConfigurationEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := inplace.MarshalSlice(ctx, inplacePolicy.InPlace(sel, true), len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNCallAssignmentConfigurationEdge2ᚖgithubᚗcomᚋcallcfgᚋcallcfgᚋgraphᚋmodelᚐCallAssignmentConfigurationEdge(ctx, sel, v[i])
@@ -8485,7 +8566,7 @@ func (ec *executionContext) marshalNCallConnection2ᚖgithubᚗcomᚋcallcfgᚋc
 }
 
 func (ec *executionContext) marshalNCallEdge2ᚕᚖgithubᚗcomᚋcallcfgᚋcallcfgᚋgraphᚋmodelᚐCallEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.CallEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := inplace.MarshalSlice(ctx, inplacePolicy.InPlace(sel, true), len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNCallEdge2ᚖgithubᚗcomᚋcallcfgᚋcallcfgᚋgraphᚋmodelᚐCallEdge(ctx, sel, v[i])
@@ -8630,13 +8711,13 @@ func (ec *executionContext) marshalNInt2int(ctx context.Context, sel ast.Selecti
 }
 
 func (ec *executionContext) unmarshalNInt2int64(ctx context.Context, v any) (int64, error) {
-	res, err := graphql.UnmarshalInt64(v)
+	res, err := model.UnmarshalInt64(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNInt2int64(ctx context.Context, sel ast.SelectionSet, v int64) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalInt64(v)
+	res := model.MarshalInt64(v)
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "Int!")
 	}
@@ -8672,6 +8753,16 @@ func (ec *executionContext) marshalNSetCallAssignmentConfigurationForCallPayload
 		return graphql.Null
 	}
 	return ec._SetCallAssignmentConfigurationForCallPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNString2githubᚗcomᚋcallcfgᚋcallcfgᚋgraphᚋmodelᚐLink(ctx context.Context, v any) (model.Link, error) {
+	var res model.Link
+	err := res.UnmarshalGQLContext(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNString2githubᚗcomᚋcallcfgᚋcallcfgᚋgraphᚋmodelᚐLink(ctx context.Context, sel ast.SelectionSet, v model.Link) graphql.Marshaler {
+	return graphql.WrapContextMarshaler(ctx, v)
 }
 
 func (ec *executionContext) unmarshalNString2string(ctx context.Context, v any) (string, error) {
@@ -8757,7 +8848,7 @@ func (ec *executionContext) marshalN__Directive2githubᚗcomᚋ99designsᚋgqlge
 }
 
 func (ec *executionContext) marshalN__Directive2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirectiveᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.Directive) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := inplace.MarshalSlice(ctx, inplacePolicy.InPlace(sel, true), len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Directive2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirective(ctx, sel, v[i])
@@ -8801,7 +8892,7 @@ func (ec *executionContext) unmarshalN__DirectiveLocation2ᚕstringᚄ(ctx conte
 }
 
 func (ec *executionContext) marshalN__DirectiveLocation2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := inplace.MarshalSlice(ctx, inplacePolicy.InPlace(sel, true), len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__DirectiveLocation2string(ctx, sel, v[i])
@@ -8829,7 +8920,7 @@ func (ec *executionContext) marshalN__InputValue2githubᚗcomᚋ99designsᚋgqlg
 }
 
 func (ec *executionContext) marshalN__InputValue2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐInputValueᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.InputValue) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := inplace.MarshalSlice(ctx, inplacePolicy.InPlace(sel, true), len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__InputValue2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐInputValue(ctx, sel, v[i])
@@ -8857,7 +8948,7 @@ func (ec *executionContext) marshalN__Type2githubᚗcomᚋ99designsᚋgqlgenᚋg
 }
 
 func (ec *executionContext) marshalN__Type2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐTypeᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.Type) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := inplace.MarshalSlice(ctx, inplacePolicy.InPlace(sel, true), len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Type2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(ctx, sel, v[i])
@@ -8902,14 +8993,14 @@ func (ec *executionContext) marshalOAssignmentSettings2ᚖgithubᚗcomᚋcallcfg
 }
 
 func (ec *executionContext) unmarshalOBoolean2bool(ctx context.Context, v any) (bool, error) {
-	res, err := graphql.UnmarshalBoolean(v)
+	res, err := model.UnmarshalBoolean(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalOBoolean2bool(ctx context.Context, sel ast.SelectionSet, v bool) graphql.Marshaler {
 	_ = sel
 	_ = ctx
-	res := graphql.MarshalBoolean(v)
+	res := model.MarshalBoolean(v)
 	return res
 }
 
@@ -8917,7 +9008,7 @@ func (ec *executionContext) unmarshalOBoolean2ᚖbool(ctx context.Context, v any
 	if v == nil {
 		return nil, nil
 	}
-	res, err := graphql.UnmarshalBoolean(v)
+	res, err := model.UnmarshalBoolean(v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -8927,18 +9018,18 @@ func (ec *executionContext) marshalOBoolean2ᚖbool(ctx context.Context, sel ast
 	}
 	_ = sel
 	_ = ctx
-	res := graphql.MarshalBoolean(*v)
+	res := model.MarshalBoolean(*v)
 	return res
 }
 
-func (ec *executionContext) marshalOCall2ᚖgithubᚗcomᚋcallcfgᚋcallcfgᚋcoreᚐCall(ctx context.Context, sel ast.SelectionSet, v *core.Call) graphql.Marshaler {
+func (ec *executionContext) marshalOCall2ᚖgithubᚗcomᚋcallcfgᚋcallcfgᚋgraphᚋmodelᚐCall(ctx context.Context, sel ast.SelectionSet, v *model.Call) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	return ec._Call(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalOCallAssignmentConfiguration2ᚖgithubᚗcomᚋcallcfgᚋcallcfgᚋcoreᚐConfig(ctx context.Context, sel ast.SelectionSet, v *core.Config) graphql.Marshaler {
+func (ec *executionContext) marshalOCallAssignmentConfiguration2ᚖgithubᚗcomᚋcallcfgᚋcallcfgᚋgraphᚋmodelᚐConfig(ctx context.Context, sel ast.SelectionSet, v *model.Config) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
@@ -9047,7 +9138,7 @@ func (ec *executionContext) marshalOChangeKind2ᚕgithubᚗcomᚋcallcfgᚋcallc
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := inplace.MarshalSlice(ctx, inplacePolicy.InPlace(sel, true), len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNChangeKind2githubᚗcomᚋcallcfgᚋcallcfgᚋgraphᚋmodelᚐChangeKind(ctx, sel, v[i])
@@ -9163,7 +9254,7 @@ func (ec *executionContext) marshalO__EnumValue2ᚕgithubᚗcomᚋ99designsᚋgq
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := inplace.MarshalSlice(ctx, inplacePolicy.InPlace(sel, true), len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__EnumValue2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐEnumValue(ctx, sel, v[i])
@@ -9182,7 +9273,7 @@ func (ec *executionContext) marshalO__Field2ᚕgithubᚗcomᚋ99designsᚋgqlgen
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := inplace.MarshalSlice(ctx, inplacePolicy.InPlace(sel, true), len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Field2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐField(ctx, sel, v[i])
@@ -9201,7 +9292,7 @@ func (ec *executionContext) marshalO__InputValue2ᚕgithubᚗcomᚋ99designsᚋg
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := inplace.MarshalSlice(ctx, inplacePolicy.InPlace(sel, true), len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__InputValue2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐInputValue(ctx, sel, v[i])
@@ -9220,7 +9311,7 @@ func (ec *executionContext) marshalO__Type2ᚕgithubᚗcomᚋ99designsᚋgqlgen�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := inplace.MarshalSlice(ctx, inplacePolicy.InPlace(sel, true), len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Type2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(ctx, sel, v[i])
@@ -9243,3 +9334,959 @@ func (ec *executionContext) marshalO__Type2ᚖgithubᚗcomᚋ99designsᚋgqlgen�
 }
 
 // endregion ***************************** type.gotpl *****************************
+
+// region    ***************************** leaves (graph/internal/gqlgenexec) *****************************
+
+// leaf_AssignmentSettings_assignmentExpirationDays is _AssignmentSettings_assignmentExpirationDays for an operation without field middleware (see
+// rewriteLeaves in graph/internal/gqlgenexec).
+func (ec *executionContext) leaf_AssignmentSettings_assignmentExpirationDays(ctx context.Context, field graphql.CollectedField, obj *core.Settings) (ret graphql.Marshaler) {
+	if !inplace.Plain(ec.OperationContext) {
+		return ec._AssignmentSettings_assignmentExpirationDays(ctx, field, obj)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			ret = ec._AssignmentSettings_assignmentExpirationDays(ctx, field, obj)
+		}
+	}()
+	if ret = model.MarshalInt64(obj.AssignmentExpirationDays); ret == nil || ret == graphql.Null {
+		return ec._AssignmentSettings_assignmentExpirationDays(ctx, field, obj)
+	}
+	return ret
+}
+
+// leaf_AssignmentSettings_autoReassignOnDecline is _AssignmentSettings_autoReassignOnDecline for an operation without field middleware (see
+// rewriteLeaves in graph/internal/gqlgenexec).
+func (ec *executionContext) leaf_AssignmentSettings_autoReassignOnDecline(ctx context.Context, field graphql.CollectedField, obj *core.Settings) (ret graphql.Marshaler) {
+	if !inplace.Plain(ec.OperationContext) {
+		return ec._AssignmentSettings_autoReassignOnDecline(ctx, field, obj)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			ret = ec._AssignmentSettings_autoReassignOnDecline(ctx, field, obj)
+		}
+	}()
+	if ret = model.MarshalBoolean(obj.AutoReassignOnDecline); ret == nil || ret == graphql.Null {
+		return ec._AssignmentSettings_autoReassignOnDecline(ctx, field, obj)
+	}
+	return ret
+}
+
+// leaf_AssignmentSettings_maxAutoReassignAttempts is _AssignmentSettings_maxAutoReassignAttempts for an operation without field middleware (see
+// rewriteLeaves in graph/internal/gqlgenexec).
+func (ec *executionContext) leaf_AssignmentSettings_maxAutoReassignAttempts(ctx context.Context, field graphql.CollectedField, obj *core.Settings) (ret graphql.Marshaler) {
+	if !inplace.Plain(ec.OperationContext) {
+		return ec._AssignmentSettings_maxAutoReassignAttempts(ctx, field, obj)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			ret = ec._AssignmentSettings_maxAutoReassignAttempts(ctx, field, obj)
+		}
+	}()
+	if ret = model.MarshalInt64(obj.MaxAutoReassignAttempts); ret == nil || ret == graphql.Null {
+		return ec._AssignmentSettings_maxAutoReassignAttempts(ctx, field, obj)
+	}
+	return ret
+}
+
+// leaf_AssignmentSettings_sendReminderBeforeExpiryDays is _AssignmentSettings_sendReminderBeforeExpiryDays for an operation without field middleware (see
+// rewriteLeaves in graph/internal/gqlgenexec).
+func (ec *executionContext) leaf_AssignmentSettings_sendReminderBeforeExpiryDays(ctx context.Context, field graphql.CollectedField, obj *core.Settings) (ret graphql.Marshaler) {
+	if !inplace.Plain(ec.OperationContext) {
+		return ec._AssignmentSettings_sendReminderBeforeExpiryDays(ctx, field, obj)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			ret = ec._AssignmentSettings_sendReminderBeforeExpiryDays(ctx, field, obj)
+		}
+	}()
+	if ret = model.MarshalInt64(obj.SendReminderBeforeExpiryDays); ret == nil || ret == graphql.Null {
+		return ec._AssignmentSettings_sendReminderBeforeExpiryDays(ctx, field, obj)
+	}
+	return ret
+}
+
+// leaf_CallAssignmentConfigurationChangeEdge_cursor is _CallAssignmentConfigurationChangeEdge_cursor for an operation without field middleware (see
+// rewriteLeaves in graph/internal/gqlgenexec).
+func (ec *executionContext) leaf_CallAssignmentConfigurationChangeEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.CallAssignmentConfigurationChangeEdge) (ret graphql.Marshaler) {
+	if !inplace.Plain(ec.OperationContext) {
+		return ec._CallAssignmentConfigurationChangeEdge_cursor(ctx, field, obj)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			ret = ec._CallAssignmentConfigurationChangeEdge_cursor(ctx, field, obj)
+		}
+	}()
+	if ret = graphql.MarshalString(obj.Cursor); ret == nil || ret == graphql.Null {
+		return ec._CallAssignmentConfigurationChangeEdge_cursor(ctx, field, obj)
+	}
+	return ret
+}
+
+// leaf_CallAssignmentConfigurationChange_at is _CallAssignmentConfigurationChange_at for an operation without field middleware (see
+// rewriteLeaves in graph/internal/gqlgenexec).
+func (ec *executionContext) leaf_CallAssignmentConfigurationChange_at(ctx context.Context, field graphql.CollectedField, obj *core.Change) (ret graphql.Marshaler) {
+	if !inplace.Plain(ec.OperationContext) {
+		return ec._CallAssignmentConfigurationChange_at(ctx, field, obj)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			ret = ec._CallAssignmentConfigurationChange_at(ctx, field, obj)
+		}
+	}()
+	if ret = model.MarshalDateTime(obj.At); ret == nil || ret == graphql.Null {
+		return ec._CallAssignmentConfigurationChange_at(ctx, field, obj)
+	}
+	return ret
+}
+
+// leaf_CallAssignmentConfigurationChange_callUuid is _CallAssignmentConfigurationChange_callUuid for an operation without field middleware (see
+// rewriteLeaves in graph/internal/gqlgenexec).
+func (ec *executionContext) leaf_CallAssignmentConfigurationChange_callUuid(ctx context.Context, field graphql.CollectedField, obj *core.Change) (ret graphql.Marshaler) {
+	if !inplace.Plain(ec.OperationContext) {
+		return ec._CallAssignmentConfigurationChange_callUuid(ctx, field, obj)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			ret = ec._CallAssignmentConfigurationChange_callUuid(ctx, field, obj)
+		}
+	}()
+	if ret = model.MarshalUUID(obj.CallUUID); ret == nil || ret == graphql.Null {
+		return ec._CallAssignmentConfigurationChange_callUuid(ctx, field, obj)
+	}
+	return ret
+}
+
+// leaf_CallAssignmentConfigurationChange_configurationUuid is _CallAssignmentConfigurationChange_configurationUuid for an operation without field middleware (see
+// rewriteLeaves in graph/internal/gqlgenexec).
+func (ec *executionContext) leaf_CallAssignmentConfigurationChange_configurationUuid(ctx context.Context, field graphql.CollectedField, obj *core.Change) (ret graphql.Marshaler) {
+	if !inplace.Plain(ec.OperationContext) {
+		return ec._CallAssignmentConfigurationChange_configurationUuid(ctx, field, obj)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			ret = ec._CallAssignmentConfigurationChange_configurationUuid(ctx, field, obj)
+		}
+	}()
+	if ret = model.MarshalUUID(obj.ConfigurationUUID); ret == nil || ret == graphql.Null {
+		return ec._CallAssignmentConfigurationChange_configurationUuid(ctx, field, obj)
+	}
+	return ret
+}
+
+// leaf_CallAssignmentConfigurationChange_cursor is _CallAssignmentConfigurationChange_cursor for an operation without field middleware (see
+// rewriteLeaves in graph/internal/gqlgenexec).
+func (ec *executionContext) leaf_CallAssignmentConfigurationChange_cursor(ctx context.Context, field graphql.CollectedField, obj *core.Change) (ret graphql.Marshaler) {
+	if !inplace.Plain(ec.OperationContext) {
+		return ec._CallAssignmentConfigurationChange_cursor(ctx, field, obj)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			ret = ec._CallAssignmentConfigurationChange_cursor(ctx, field, obj)
+		}
+	}()
+	if ret = graphql.MarshalString(obj.Cursor); ret == nil || ret == graphql.Null {
+		return ec._CallAssignmentConfigurationChange_cursor(ctx, field, obj)
+	}
+	return ret
+}
+
+// leaf_CallAssignmentConfigurationChange_uuid is _CallAssignmentConfigurationChange_uuid for an operation without field middleware (see
+// rewriteLeaves in graph/internal/gqlgenexec).
+func (ec *executionContext) leaf_CallAssignmentConfigurationChange_uuid(ctx context.Context, field graphql.CollectedField, obj *core.Change) (ret graphql.Marshaler) {
+	if !inplace.Plain(ec.OperationContext) {
+		return ec._CallAssignmentConfigurationChange_uuid(ctx, field, obj)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			ret = ec._CallAssignmentConfigurationChange_uuid(ctx, field, obj)
+		}
+	}()
+	if ret = model.MarshalUUID(obj.UUID); ret == nil || ret == graphql.Null {
+		return ec._CallAssignmentConfigurationChange_uuid(ctx, field, obj)
+	}
+	return ret
+}
+
+// leaf_CallAssignmentConfigurationEdge_cursor is _CallAssignmentConfigurationEdge_cursor for an operation without field middleware (see
+// rewriteLeaves in graph/internal/gqlgenexec).
+func (ec *executionContext) leaf_CallAssignmentConfigurationEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.CallAssignmentConfigurationEdge) (ret graphql.Marshaler) {
+	if !inplace.Plain(ec.OperationContext) {
+		return ec._CallAssignmentConfigurationEdge_cursor(ctx, field, obj)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			ret = ec._CallAssignmentConfigurationEdge_cursor(ctx, field, obj)
+		}
+	}()
+	if ret = graphql.MarshalString(obj.Cursor()); ret == nil || ret == graphql.Null {
+		return ec._CallAssignmentConfigurationEdge_cursor(ctx, field, obj)
+	}
+	return ret
+}
+
+// leaf_CallAssignmentConfiguration_assignmentExpirationDays is _CallAssignmentConfiguration_assignmentExpirationDays for an operation without field middleware (see
+// rewriteLeaves in graph/internal/gqlgenexec).
+func (ec *executionContext) leaf_CallAssignmentConfiguration_assignmentExpirationDays(ctx context.Context, field graphql.CollectedField, obj *model.Config) (ret graphql.Marshaler) {
+	if !inplace.Plain(ec.OperationContext) {
+		return ec._CallAssignmentConfiguration_assignmentExpirationDays(ctx, field, obj)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			ret = ec._CallAssignmentConfiguration_assignmentExpirationDays(ctx, field, obj)
+		}
+	}()
+	if ret = model.MarshalInt64(obj.AssignmentExpirationDays); ret == nil || ret == graphql.Null {
+		return ec._CallAssignmentConfiguration_assignmentExpirationDays(ctx, field, obj)
+	}
+	return ret
+}
+
+// leaf_CallAssignmentConfiguration_autoReassignOnDecline is _CallAssignmentConfiguration_autoReassignOnDecline for an operation without field middleware (see
+// rewriteLeaves in graph/internal/gqlgenexec).
+func (ec *executionContext) leaf_CallAssignmentConfiguration_autoReassignOnDecline(ctx context.Context, field graphql.CollectedField, obj *model.Config) (ret graphql.Marshaler) {
+	if !inplace.Plain(ec.OperationContext) {
+		return ec._CallAssignmentConfiguration_autoReassignOnDecline(ctx, field, obj)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			ret = ec._CallAssignmentConfiguration_autoReassignOnDecline(ctx, field, obj)
+		}
+	}()
+	if ret = model.MarshalBoolean(obj.AutoReassignOnDecline); ret == nil || ret == graphql.Null {
+		return ec._CallAssignmentConfiguration_autoReassignOnDecline(ctx, field, obj)
+	}
+	return ret
+}
+
+// leaf_CallAssignmentConfiguration_created is _CallAssignmentConfiguration_created for an operation without field middleware (see
+// rewriteLeaves in graph/internal/gqlgenexec).
+func (ec *executionContext) leaf_CallAssignmentConfiguration_created(ctx context.Context, field graphql.CollectedField, obj *model.Config) (ret graphql.Marshaler) {
+	if !inplace.Plain(ec.OperationContext) {
+		return ec._CallAssignmentConfiguration_created(ctx, field, obj)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			ret = ec._CallAssignmentConfiguration_created(ctx, field, obj)
+		}
+	}()
+	if ret = model.MarshalDateTime(obj.Created); ret == nil || ret == graphql.Null {
+		return ec._CallAssignmentConfiguration_created(ctx, field, obj)
+	}
+	return ret
+}
+
+// leaf_CallAssignmentConfiguration_id is _CallAssignmentConfiguration_id for an operation without field middleware (see
+// rewriteLeaves in graph/internal/gqlgenexec).
+func (ec *executionContext) leaf_CallAssignmentConfiguration_id(ctx context.Context, field graphql.CollectedField, obj *model.Config) (ret graphql.Marshaler) {
+	if !inplace.Plain(ec.OperationContext) {
+		return ec._CallAssignmentConfiguration_id(ctx, field, obj)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			ret = ec._CallAssignmentConfiguration_id(ctx, field, obj)
+		}
+	}()
+	if ret = graphql.MarshalID(obj.GlobalID()); ret == nil || ret == graphql.Null {
+		return ec._CallAssignmentConfiguration_id(ctx, field, obj)
+	}
+	return ret
+}
+
+// leaf_CallAssignmentConfiguration_maxAutoReassignAttempts is _CallAssignmentConfiguration_maxAutoReassignAttempts for an operation without field middleware (see
+// rewriteLeaves in graph/internal/gqlgenexec).
+func (ec *executionContext) leaf_CallAssignmentConfiguration_maxAutoReassignAttempts(ctx context.Context, field graphql.CollectedField, obj *model.Config) (ret graphql.Marshaler) {
+	if !inplace.Plain(ec.OperationContext) {
+		return ec._CallAssignmentConfiguration_maxAutoReassignAttempts(ctx, field, obj)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			ret = ec._CallAssignmentConfiguration_maxAutoReassignAttempts(ctx, field, obj)
+		}
+	}()
+	if ret = model.MarshalInt64(obj.MaxAutoReassignAttempts); ret == nil || ret == graphql.Null {
+		return ec._CallAssignmentConfiguration_maxAutoReassignAttempts(ctx, field, obj)
+	}
+	return ret
+}
+
+// leaf_CallAssignmentConfiguration_modified is _CallAssignmentConfiguration_modified for an operation without field middleware (see
+// rewriteLeaves in graph/internal/gqlgenexec).
+func (ec *executionContext) leaf_CallAssignmentConfiguration_modified(ctx context.Context, field graphql.CollectedField, obj *model.Config) (ret graphql.Marshaler) {
+	if !inplace.Plain(ec.OperationContext) {
+		return ec._CallAssignmentConfiguration_modified(ctx, field, obj)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			ret = ec._CallAssignmentConfiguration_modified(ctx, field, obj)
+		}
+	}()
+	if ret = model.MarshalDateTime(obj.Modified); ret == nil || ret == graphql.Null {
+		return ec._CallAssignmentConfiguration_modified(ctx, field, obj)
+	}
+	return ret
+}
+
+// leaf_CallAssignmentConfiguration_sendReminderBeforeExpiryDays is _CallAssignmentConfiguration_sendReminderBeforeExpiryDays for an operation without field middleware (see
+// rewriteLeaves in graph/internal/gqlgenexec).
+func (ec *executionContext) leaf_CallAssignmentConfiguration_sendReminderBeforeExpiryDays(ctx context.Context, field graphql.CollectedField, obj *model.Config) (ret graphql.Marshaler) {
+	if !inplace.Plain(ec.OperationContext) {
+		return ec._CallAssignmentConfiguration_sendReminderBeforeExpiryDays(ctx, field, obj)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			ret = ec._CallAssignmentConfiguration_sendReminderBeforeExpiryDays(ctx, field, obj)
+		}
+	}()
+	if ret = model.MarshalInt64(obj.SendReminderBeforeExpiryDays); ret == nil || ret == graphql.Null {
+		return ec._CallAssignmentConfiguration_sendReminderBeforeExpiryDays(ctx, field, obj)
+	}
+	return ret
+}
+
+// leaf_CallAssignmentConfiguration_uuid is _CallAssignmentConfiguration_uuid for an operation without field middleware (see
+// rewriteLeaves in graph/internal/gqlgenexec).
+func (ec *executionContext) leaf_CallAssignmentConfiguration_uuid(ctx context.Context, field graphql.CollectedField, obj *model.Config) (ret graphql.Marshaler) {
+	if !inplace.Plain(ec.OperationContext) {
+		return ec._CallAssignmentConfiguration_uuid(ctx, field, obj)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			ret = ec._CallAssignmentConfiguration_uuid(ctx, field, obj)
+		}
+	}()
+	if ret = model.MarshalUUID(obj.UUID); ret == nil || ret == graphql.Null {
+		return ec._CallAssignmentConfiguration_uuid(ctx, field, obj)
+	}
+	return ret
+}
+
+// leaf_CallAssignmentConfiguration_viewerCanManage is _CallAssignmentConfiguration_viewerCanManage for an operation without field middleware (see
+// rewriteLeaves in graph/internal/gqlgenexec).
+func (ec *executionContext) leaf_CallAssignmentConfiguration_viewerCanManage(ctx context.Context, field graphql.CollectedField, obj *model.Config) (ret graphql.Marshaler) {
+	if !inplace.Plain(ec.OperationContext) {
+		return ec._CallAssignmentConfiguration_viewerCanManage(ctx, field, obj)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			ret = ec._CallAssignmentConfiguration_viewerCanManage(ctx, field, obj)
+		}
+	}()
+	if ret = model.MarshalBoolean(obj.ViewerCanManage); ret == nil || ret == graphql.Null {
+		return ec._CallAssignmentConfiguration_viewerCanManage(ctx, field, obj)
+	}
+	return ret
+}
+
+// leaf_CallEdge_cursor is _CallEdge_cursor for an operation without field middleware (see
+// rewriteLeaves in graph/internal/gqlgenexec).
+func (ec *executionContext) leaf_CallEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.CallEdge) (ret graphql.Marshaler) {
+	if !inplace.Plain(ec.OperationContext) {
+		return ec._CallEdge_cursor(ctx, field, obj)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			ret = ec._CallEdge_cursor(ctx, field, obj)
+		}
+	}()
+	if ret = graphql.MarshalString(obj.Cursor()); ret == nil || ret == graphql.Null {
+		return ec._CallEdge_cursor(ctx, field, obj)
+	}
+	return ret
+}
+
+// leaf_Call_created is _Call_created for an operation without field middleware (see
+// rewriteLeaves in graph/internal/gqlgenexec).
+func (ec *executionContext) leaf_Call_created(ctx context.Context, field graphql.CollectedField, obj *model.Call) (ret graphql.Marshaler) {
+	if !inplace.Plain(ec.OperationContext) {
+		return ec._Call_created(ctx, field, obj)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			ret = ec._Call_created(ctx, field, obj)
+		}
+	}()
+	if ret = model.MarshalDateTime(obj.Created); ret == nil || ret == graphql.Null {
+		return ec._Call_created(ctx, field, obj)
+	}
+	return ret
+}
+
+// leaf_Call_description is _Call_description for an operation without field middleware (see
+// rewriteLeaves in graph/internal/gqlgenexec).
+func (ec *executionContext) leaf_Call_description(ctx context.Context, field graphql.CollectedField, obj *model.Call) (ret graphql.Marshaler) {
+	if !inplace.Plain(ec.OperationContext) {
+		return ec._Call_description(ctx, field, obj)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			ret = ec._Call_description(ctx, field, obj)
+		}
+	}()
+	if ret = graphql.MarshalString(obj.Description); ret == nil || ret == graphql.Null {
+		return ec._Call_description(ctx, field, obj)
+	}
+	return ret
+}
+
+// leaf_Call_id is _Call_id for an operation without field middleware (see
+// rewriteLeaves in graph/internal/gqlgenexec).
+func (ec *executionContext) leaf_Call_id(ctx context.Context, field graphql.CollectedField, obj *model.Call) (ret graphql.Marshaler) {
+	if !inplace.Plain(ec.OperationContext) {
+		return ec._Call_id(ctx, field, obj)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			ret = ec._Call_id(ctx, field, obj)
+		}
+	}()
+	if ret = graphql.MarshalID(obj.GlobalID()); ret == nil || ret == graphql.Null {
+		return ec._Call_id(ctx, field, obj)
+	}
+	return ret
+}
+
+// leaf_Call_modified is _Call_modified for an operation without field middleware (see
+// rewriteLeaves in graph/internal/gqlgenexec).
+func (ec *executionContext) leaf_Call_modified(ctx context.Context, field graphql.CollectedField, obj *model.Call) (ret graphql.Marshaler) {
+	if !inplace.Plain(ec.OperationContext) {
+		return ec._Call_modified(ctx, field, obj)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			ret = ec._Call_modified(ctx, field, obj)
+		}
+	}()
+	if ret = model.MarshalDateTime(obj.Modified); ret == nil || ret == graphql.Null {
+		return ec._Call_modified(ctx, field, obj)
+	}
+	return ret
+}
+
+// leaf_Call_name is _Call_name for an operation without field middleware (see
+// rewriteLeaves in graph/internal/gqlgenexec).
+func (ec *executionContext) leaf_Call_name(ctx context.Context, field graphql.CollectedField, obj *model.Call) (ret graphql.Marshaler) {
+	if !inplace.Plain(ec.OperationContext) {
+		return ec._Call_name(ctx, field, obj)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			ret = ec._Call_name(ctx, field, obj)
+		}
+	}()
+	if ret = graphql.MarshalString(obj.Name); ret == nil || ret == graphql.Null {
+		return ec._Call_name(ctx, field, obj)
+	}
+	return ret
+}
+
+// leaf_Call_state is _Call_state for an operation without field middleware (see
+// rewriteLeaves in graph/internal/gqlgenexec).
+func (ec *executionContext) leaf_Call_state(ctx context.Context, field graphql.CollectedField, obj *model.Call) (ret graphql.Marshaler) {
+	if !inplace.Plain(ec.OperationContext) {
+		return ec._Call_state(ctx, field, obj)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			ret = ec._Call_state(ctx, field, obj)
+		}
+	}()
+	if ret = obj.StateEnum(); ret == nil || ret == graphql.Null {
+		return ec._Call_state(ctx, field, obj)
+	}
+	return ret
+}
+
+// leaf_Call_uuid is _Call_uuid for an operation without field middleware (see
+// rewriteLeaves in graph/internal/gqlgenexec).
+func (ec *executionContext) leaf_Call_uuid(ctx context.Context, field graphql.CollectedField, obj *model.Call) (ret graphql.Marshaler) {
+	if !inplace.Plain(ec.OperationContext) {
+		return ec._Call_uuid(ctx, field, obj)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			ret = ec._Call_uuid(ctx, field, obj)
+		}
+	}()
+	if ret = model.MarshalUUID(obj.UUID); ret == nil || ret == graphql.Null {
+		return ec._Call_uuid(ctx, field, obj)
+	}
+	return ret
+}
+
+// leaf_Call_viewerCanManage is _Call_viewerCanManage for an operation without field middleware (see
+// rewriteLeaves in graph/internal/gqlgenexec).
+func (ec *executionContext) leaf_Call_viewerCanManage(ctx context.Context, field graphql.CollectedField, obj *model.Call) (ret graphql.Marshaler) {
+	if !inplace.Plain(ec.OperationContext) {
+		return ec._Call_viewerCanManage(ctx, field, obj)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			ret = ec._Call_viewerCanManage(ctx, field, obj)
+		}
+	}()
+	if ret = model.MarshalBoolean(obj.ViewerCanManage); ret == nil || ret == graphql.Null {
+		return ec._Call_viewerCanManage(ctx, field, obj)
+	}
+	return ret
+}
+
+// leaf_ChangeActor_username is _ChangeActor_username for an operation without field middleware (see
+// rewriteLeaves in graph/internal/gqlgenexec).
+func (ec *executionContext) leaf_ChangeActor_username(ctx context.Context, field graphql.CollectedField, obj *core.ChangeActor) (ret graphql.Marshaler) {
+	if !inplace.Plain(ec.OperationContext) {
+		return ec._ChangeActor_username(ctx, field, obj)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			ret = ec._ChangeActor_username(ctx, field, obj)
+		}
+	}()
+	if ret = graphql.MarshalString(obj.Username); ret == nil || ret == graphql.Null {
+		return ec._ChangeActor_username(ctx, field, obj)
+	}
+	return ret
+}
+
+// leaf_ChangeActor_uuid is _ChangeActor_uuid for an operation without field middleware (see
+// rewriteLeaves in graph/internal/gqlgenexec).
+func (ec *executionContext) leaf_ChangeActor_uuid(ctx context.Context, field graphql.CollectedField, obj *core.ChangeActor) (ret graphql.Marshaler) {
+	if !inplace.Plain(ec.OperationContext) {
+		return ec._ChangeActor_uuid(ctx, field, obj)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			ret = ec._ChangeActor_uuid(ctx, field, obj)
+		}
+	}()
+	if ret = model.MarshalUUID(obj.UUID); ret == nil || ret == graphql.Null {
+		return ec._ChangeActor_uuid(ctx, field, obj)
+	}
+	return ret
+}
+
+// leaf_DeleteCallAssignmentConfigurationPayload_deletedId is _DeleteCallAssignmentConfigurationPayload_deletedId for an operation without field middleware (see
+// rewriteLeaves in graph/internal/gqlgenexec).
+func (ec *executionContext) leaf_DeleteCallAssignmentConfigurationPayload_deletedId(ctx context.Context, field graphql.CollectedField, obj *model.DeleteCallAssignmentConfigurationPayload) (ret graphql.Marshaler) {
+	if !inplace.Plain(ec.OperationContext) {
+		return ec._DeleteCallAssignmentConfigurationPayload_deletedId(ctx, field, obj)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			ret = ec._DeleteCallAssignmentConfigurationPayload_deletedId(ctx, field, obj)
+		}
+	}()
+	if ret = graphql.MarshalID(obj.DeletedID); ret == nil || ret == graphql.Null {
+		return ec._DeleteCallAssignmentConfigurationPayload_deletedId(ctx, field, obj)
+	}
+	return ret
+}
+
+// leaf_DeleteCallAssignmentConfigurationPayload_deletedUuid is _DeleteCallAssignmentConfigurationPayload_deletedUuid for an operation without field middleware (see
+// rewriteLeaves in graph/internal/gqlgenexec).
+func (ec *executionContext) leaf_DeleteCallAssignmentConfigurationPayload_deletedUuid(ctx context.Context, field graphql.CollectedField, obj *model.DeleteCallAssignmentConfigurationPayload) (ret graphql.Marshaler) {
+	if !inplace.Plain(ec.OperationContext) {
+		return ec._DeleteCallAssignmentConfigurationPayload_deletedUuid(ctx, field, obj)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			ret = ec._DeleteCallAssignmentConfigurationPayload_deletedUuid(ctx, field, obj)
+		}
+	}()
+	if ret = model.MarshalUUID(obj.DeletedUUID); ret == nil || ret == graphql.Null {
+		return ec._DeleteCallAssignmentConfigurationPayload_deletedUuid(ctx, field, obj)
+	}
+	return ret
+}
+
+// leaf_EffectiveAssignmentSettings_assignmentExpirationDays is _EffectiveAssignmentSettings_assignmentExpirationDays for an operation without field middleware (see
+// rewriteLeaves in graph/internal/gqlgenexec).
+func (ec *executionContext) leaf_EffectiveAssignmentSettings_assignmentExpirationDays(ctx context.Context, field graphql.CollectedField, obj *core.EffectiveSettings) (ret graphql.Marshaler) {
+	if !inplace.Plain(ec.OperationContext) {
+		return ec._EffectiveAssignmentSettings_assignmentExpirationDays(ctx, field, obj)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			ret = ec._EffectiveAssignmentSettings_assignmentExpirationDays(ctx, field, obj)
+		}
+	}()
+	if ret = model.MarshalInt64(obj.AssignmentExpirationDays); ret == nil || ret == graphql.Null {
+		return ec._EffectiveAssignmentSettings_assignmentExpirationDays(ctx, field, obj)
+	}
+	return ret
+}
+
+// leaf_EffectiveAssignmentSettings_autoReassignOnDecline is _EffectiveAssignmentSettings_autoReassignOnDecline for an operation without field middleware (see
+// rewriteLeaves in graph/internal/gqlgenexec).
+func (ec *executionContext) leaf_EffectiveAssignmentSettings_autoReassignOnDecline(ctx context.Context, field graphql.CollectedField, obj *core.EffectiveSettings) (ret graphql.Marshaler) {
+	if !inplace.Plain(ec.OperationContext) {
+		return ec._EffectiveAssignmentSettings_autoReassignOnDecline(ctx, field, obj)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			ret = ec._EffectiveAssignmentSettings_autoReassignOnDecline(ctx, field, obj)
+		}
+	}()
+	if ret = model.MarshalBoolean(obj.AutoReassignOnDecline); ret == nil || ret == graphql.Null {
+		return ec._EffectiveAssignmentSettings_autoReassignOnDecline(ctx, field, obj)
+	}
+	return ret
+}
+
+// leaf_EffectiveAssignmentSettings_isDefault is _EffectiveAssignmentSettings_isDefault for an operation without field middleware (see
+// rewriteLeaves in graph/internal/gqlgenexec).
+func (ec *executionContext) leaf_EffectiveAssignmentSettings_isDefault(ctx context.Context, field graphql.CollectedField, obj *core.EffectiveSettings) (ret graphql.Marshaler) {
+	if !inplace.Plain(ec.OperationContext) {
+		return ec._EffectiveAssignmentSettings_isDefault(ctx, field, obj)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			ret = ec._EffectiveAssignmentSettings_isDefault(ctx, field, obj)
+		}
+	}()
+	if ret = model.MarshalBoolean(obj.IsDefault); ret == nil || ret == graphql.Null {
+		return ec._EffectiveAssignmentSettings_isDefault(ctx, field, obj)
+	}
+	return ret
+}
+
+// leaf_EffectiveAssignmentSettings_maxAutoReassignAttempts is _EffectiveAssignmentSettings_maxAutoReassignAttempts for an operation without field middleware (see
+// rewriteLeaves in graph/internal/gqlgenexec).
+func (ec *executionContext) leaf_EffectiveAssignmentSettings_maxAutoReassignAttempts(ctx context.Context, field graphql.CollectedField, obj *core.EffectiveSettings) (ret graphql.Marshaler) {
+	if !inplace.Plain(ec.OperationContext) {
+		return ec._EffectiveAssignmentSettings_maxAutoReassignAttempts(ctx, field, obj)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			ret = ec._EffectiveAssignmentSettings_maxAutoReassignAttempts(ctx, field, obj)
+		}
+	}()
+	if ret = model.MarshalInt64(obj.MaxAutoReassignAttempts); ret == nil || ret == graphql.Null {
+		return ec._EffectiveAssignmentSettings_maxAutoReassignAttempts(ctx, field, obj)
+	}
+	return ret
+}
+
+// leaf_EffectiveAssignmentSettings_sendReminderBeforeExpiryDays is _EffectiveAssignmentSettings_sendReminderBeforeExpiryDays for an operation without field middleware (see
+// rewriteLeaves in graph/internal/gqlgenexec).
+func (ec *executionContext) leaf_EffectiveAssignmentSettings_sendReminderBeforeExpiryDays(ctx context.Context, field graphql.CollectedField, obj *core.EffectiveSettings) (ret graphql.Marshaler) {
+	if !inplace.Plain(ec.OperationContext) {
+		return ec._EffectiveAssignmentSettings_sendReminderBeforeExpiryDays(ctx, field, obj)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			ret = ec._EffectiveAssignmentSettings_sendReminderBeforeExpiryDays(ctx, field, obj)
+		}
+	}()
+	if ret = model.MarshalInt64(obj.SendReminderBeforeExpiryDays); ret == nil || ret == graphql.Null {
+		return ec._EffectiveAssignmentSettings_sendReminderBeforeExpiryDays(ctx, field, obj)
+	}
+	return ret
+}
+
+// leaf_PageInfo_hasNextPage is _PageInfo_hasNextPage for an operation without field middleware (see
+// rewriteLeaves in graph/internal/gqlgenexec).
+func (ec *executionContext) leaf_PageInfo_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
+	if !inplace.Plain(ec.OperationContext) {
+		return ec._PageInfo_hasNextPage(ctx, field, obj)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			ret = ec._PageInfo_hasNextPage(ctx, field, obj)
+		}
+	}()
+	if ret = model.MarshalBoolean(obj.HasNextPage); ret == nil || ret == graphql.Null {
+		return ec._PageInfo_hasNextPage(ctx, field, obj)
+	}
+	return ret
+}
+
+// leaf_PageInfo_hasPreviousPage is _PageInfo_hasPreviousPage for an operation without field middleware (see
+// rewriteLeaves in graph/internal/gqlgenexec).
+func (ec *executionContext) leaf_PageInfo_hasPreviousPage(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
+	if !inplace.Plain(ec.OperationContext) {
+		return ec._PageInfo_hasPreviousPage(ctx, field, obj)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			ret = ec._PageInfo_hasPreviousPage(ctx, field, obj)
+		}
+	}()
+	if ret = model.MarshalBoolean(obj.HasPreviousPage); ret == nil || ret == graphql.Null {
+		return ec._PageInfo_hasPreviousPage(ctx, field, obj)
+	}
+	return ret
+}
+
+// leaf_SetCallAssignmentConfigurationForCallPayload_created is _SetCallAssignmentConfigurationForCallPayload_created for an operation without field middleware (see
+// rewriteLeaves in graph/internal/gqlgenexec).
+func (ec *executionContext) leaf_SetCallAssignmentConfigurationForCallPayload_created(ctx context.Context, field graphql.CollectedField, obj *model.SetCallAssignmentConfigurationForCallPayload) (ret graphql.Marshaler) {
+	if !inplace.Plain(ec.OperationContext) {
+		return ec._SetCallAssignmentConfigurationForCallPayload_created(ctx, field, obj)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			ret = ec._SetCallAssignmentConfigurationForCallPayload_created(ctx, field, obj)
+		}
+	}()
+	if ret = model.MarshalBoolean(obj.Created); ret == nil || ret == graphql.Null {
+		return ec._SetCallAssignmentConfigurationForCallPayload_created(ctx, field, obj)
+	}
+	return ret
+}
+
+// leaf_User_email is _User_email for an operation without field middleware (see
+// rewriteLeaves in graph/internal/gqlgenexec).
+func (ec *executionContext) leaf_User_email(ctx context.Context, field graphql.CollectedField, obj *core.User) (ret graphql.Marshaler) {
+	if !inplace.Plain(ec.OperationContext) {
+		return ec._User_email(ctx, field, obj)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			ret = ec._User_email(ctx, field, obj)
+		}
+	}()
+	if ret = graphql.MarshalString(obj.Email); ret == nil || ret == graphql.Null {
+		return ec._User_email(ctx, field, obj)
+	}
+	return ret
+}
+
+// leaf_User_isStaff is _User_isStaff for an operation without field middleware (see
+// rewriteLeaves in graph/internal/gqlgenexec).
+func (ec *executionContext) leaf_User_isStaff(ctx context.Context, field graphql.CollectedField, obj *core.User) (ret graphql.Marshaler) {
+	if !inplace.Plain(ec.OperationContext) {
+		return ec._User_isStaff(ctx, field, obj)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			ret = ec._User_isStaff(ctx, field, obj)
+		}
+	}()
+	if ret = model.MarshalBoolean(obj.IsStaff); ret == nil || ret == graphql.Null {
+		return ec._User_isStaff(ctx, field, obj)
+	}
+	return ret
+}
+
+// leaf_User_isSupport is _User_isSupport for an operation without field middleware (see
+// rewriteLeaves in graph/internal/gqlgenexec).
+func (ec *executionContext) leaf_User_isSupport(ctx context.Context, field graphql.CollectedField, obj *core.User) (ret graphql.Marshaler) {
+	if !inplace.Plain(ec.OperationContext) {
+		return ec._User_isSupport(ctx, field, obj)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			ret = ec._User_isSupport(ctx, field, obj)
+		}
+	}()
+	if ret = model.MarshalBoolean(obj.IsSupport); ret == nil || ret == graphql.Null {
+		return ec._User_isSupport(ctx, field, obj)
+	}
+	return ret
+}
+
+// leaf_User_username is _User_username for an operation without field middleware (see
+// rewriteLeaves in graph/internal/gqlgenexec).
+func (ec *executionContext) leaf_User_username(ctx context.Context, field graphql.CollectedField, obj *core.User) (ret graphql.Marshaler) {
+	if !inplace.Plain(ec.OperationContext) {
+		return ec._User_username(ctx, field, obj)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			ret = ec._User_username(ctx, field, obj)
+		}
+	}()
+	if ret = graphql.MarshalString(obj.Username); ret == nil || ret == graphql.Null {
+		return ec._User_username(ctx, field, obj)
+	}
+	return ret
+}
+
+// leaf_User_uuid is _User_uuid for an operation without field middleware (see
+// rewriteLeaves in graph/internal/gqlgenexec).
+func (ec *executionContext) leaf_User_uuid(ctx context.Context, field graphql.CollectedField, obj *core.User) (ret graphql.Marshaler) {
+	if !inplace.Plain(ec.OperationContext) {
+		return ec._User_uuid(ctx, field, obj)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			ret = ec._User_uuid(ctx, field, obj)
+		}
+	}()
+	if ret = model.MarshalUUID(obj.UUID); ret == nil || ret == graphql.Null {
+		return ec._User_uuid(ctx, field, obj)
+	}
+	return ret
+}
+
+// leaf___Directive_isRepeatable is ___Directive_isRepeatable for an operation without field middleware (see
+// rewriteLeaves in graph/internal/gqlgenexec).
+func (ec *executionContext) leaf___Directive_isRepeatable(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
+	if !inplace.Plain(ec.OperationContext) {
+		return ec.___Directive_isRepeatable(ctx, field, obj)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			ret = ec.___Directive_isRepeatable(ctx, field, obj)
+		}
+	}()
+	if ret = model.MarshalBoolean(obj.IsRepeatable); ret == nil || ret == graphql.Null {
+		return ec.___Directive_isRepeatable(ctx, field, obj)
+	}
+	return ret
+}
+
+// leaf___Directive_name is ___Directive_name for an operation without field middleware (see
+// rewriteLeaves in graph/internal/gqlgenexec).
+func (ec *executionContext) leaf___Directive_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
+	if !inplace.Plain(ec.OperationContext) {
+		return ec.___Directive_name(ctx, field, obj)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			ret = ec.___Directive_name(ctx, field, obj)
+		}
+	}()
+	if ret = graphql.MarshalString(obj.Name); ret == nil || ret == graphql.Null {
+		return ec.___Directive_name(ctx, field, obj)
+	}
+	return ret
+}
+
+// leaf___EnumValue_isDeprecated is ___EnumValue_isDeprecated for an operation without field middleware (see
+// rewriteLeaves in graph/internal/gqlgenexec).
+func (ec *executionContext) leaf___EnumValue_isDeprecated(ctx context.Context, field graphql.CollectedField, obj *introspection.EnumValue) (ret graphql.Marshaler) {
+	if !inplace.Plain(ec.OperationContext) {
+		return ec.___EnumValue_isDeprecated(ctx, field, obj)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			ret = ec.___EnumValue_isDeprecated(ctx, field, obj)
+		}
+	}()
+	if ret = model.MarshalBoolean(obj.IsDeprecated()); ret == nil || ret == graphql.Null {
+		return ec.___EnumValue_isDeprecated(ctx, field, obj)
+	}
+	return ret
+}
+
+// leaf___EnumValue_name is ___EnumValue_name for an operation without field middleware (see
+// rewriteLeaves in graph/internal/gqlgenexec).
+func (ec *executionContext) leaf___EnumValue_name(ctx context.Context, field graphql.CollectedField, obj *introspection.EnumValue) (ret graphql.Marshaler) {
+	if !inplace.Plain(ec.OperationContext) {
+		return ec.___EnumValue_name(ctx, field, obj)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			ret = ec.___EnumValue_name(ctx, field, obj)
+		}
+	}()
+	if ret = graphql.MarshalString(obj.Name); ret == nil || ret == graphql.Null {
+		return ec.___EnumValue_name(ctx, field, obj)
+	}
+	return ret
+}
+
+// leaf___Field_isDeprecated is ___Field_isDeprecated for an operation without field middleware (see
+// rewriteLeaves in graph/internal/gqlgenexec).
+func (ec *executionContext) leaf___Field_isDeprecated(ctx context.Context, field graphql.CollectedField, obj *introspection.Field) (ret graphql.Marshaler) {
+	if !inplace.Plain(ec.OperationContext) {
+		return ec.___Field_isDeprecated(ctx, field, obj)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			ret = ec.___Field_isDeprecated(ctx, field, obj)
+		}
+	}()
+	if ret = model.MarshalBoolean(obj.IsDeprecated()); ret == nil || ret == graphql.Null {
+		return ec.___Field_isDeprecated(ctx, field, obj)
+	}
+	return ret
+}
+
+// leaf___Field_name is ___Field_name for an operation without field middleware (see
+// rewriteLeaves in graph/internal/gqlgenexec).
+func (ec *executionContext) leaf___Field_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Field) (ret graphql.Marshaler) {
+	if !inplace.Plain(ec.OperationContext) {
+		return ec.___Field_name(ctx, field, obj)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			ret = ec.___Field_name(ctx, field, obj)
+		}
+	}()
+	if ret = graphql.MarshalString(obj.Name); ret == nil || ret == graphql.Null {
+		return ec.___Field_name(ctx, field, obj)
+	}
+	return ret
+}
+
+// leaf___InputValue_isDeprecated is ___InputValue_isDeprecated for an operation without field middleware (see
+// rewriteLeaves in graph/internal/gqlgenexec).
+func (ec *executionContext) leaf___InputValue_isDeprecated(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
+	if !inplace.Plain(ec.OperationContext) {
+		return ec.___InputValue_isDeprecated(ctx, field, obj)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			ret = ec.___InputValue_isDeprecated(ctx, field, obj)
+		}
+	}()
+	if ret = model.MarshalBoolean(obj.IsDeprecated()); ret == nil || ret == graphql.Null {
+		return ec.___InputValue_isDeprecated(ctx, field, obj)
+	}
+	return ret
+}
+
+// leaf___InputValue_name is ___InputValue_name for an operation without field middleware (see
+// rewriteLeaves in graph/internal/gqlgenexec).
+func (ec *executionContext) leaf___InputValue_name(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
+	if !inplace.Plain(ec.OperationContext) {
+		return ec.___InputValue_name(ctx, field, obj)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			ret = ec.___InputValue_name(ctx, field, obj)
+		}
+	}()
+	if ret = graphql.MarshalString(obj.Name); ret == nil || ret == graphql.Null {
+		return ec.___InputValue_name(ctx, field, obj)
+	}
+	return ret
+}
+
+// leaf___Type_isOneOf is ___Type_isOneOf for an operation without field middleware (see
+// rewriteLeaves in graph/internal/gqlgenexec).
+func (ec *executionContext) leaf___Type_isOneOf(ctx context.Context, field graphql.CollectedField, obj *introspection.Type) (ret graphql.Marshaler) {
+	if !inplace.Plain(ec.OperationContext) {
+		return ec.___Type_isOneOf(ctx, field, obj)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			ret = ec.___Type_isOneOf(ctx, field, obj)
+		}
+	}()
+	if ret = model.MarshalBoolean(obj.IsOneOf()); ret == nil || ret == graphql.Null {
+		return ec.___Type_isOneOf(ctx, field, obj)
+	}
+	return ret
+}
+
+// leaf___Type_kind is ___Type_kind for an operation without field middleware (see
+// rewriteLeaves in graph/internal/gqlgenexec).
+func (ec *executionContext) leaf___Type_kind(ctx context.Context, field graphql.CollectedField, obj *introspection.Type) (ret graphql.Marshaler) {
+	if !inplace.Plain(ec.OperationContext) {
+		return ec.___Type_kind(ctx, field, obj)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			ret = ec.___Type_kind(ctx, field, obj)
+		}
+	}()
+	if ret = graphql.MarshalString(obj.Kind()); ret == nil || ret == graphql.Null {
+		return ec.___Type_kind(ctx, field, obj)
+	}
+	return ret
+}
+
+// endregion ***************************** leaves (graph/internal/gqlgenexec) *****************************

@@ -25,6 +25,7 @@ import (
 	"github.com/callcfg/callcfg/core"
 	"github.com/callcfg/callcfg/graph/model"
 	"github.com/callcfg/callcfg/graph/trusted"
+	"github.com/callcfg/callcfg/links"
 )
 
 // Options configure the GraphQL face.
@@ -118,8 +119,9 @@ type handler struct {
 	srv        *gqlhandler.Server
 	svc        *core.Service
 	opts       Options
-	queryCache *byteCache[*ast.QueryDocument]
+	queryCache *queryCache
 	apqCache   *byteCache[string]
+	links      links.Base
 }
 
 // New returns the handler of /graphql.
@@ -137,21 +139,13 @@ func newHandler(svc *core.Service, opts Options) *handler {
 	limits := opts.Limits.withDefaults()
 
 	cfg := Config{Resolvers: &Resolver{svc: svc}}
-	cfg.Complexity.Query.CallAssignmentConfigurations = func(child int, first *int, _ *string, last *int, _ *string,
-		_ *model.CallAssignmentConfigurationFilter, _ []*model.CallAssignmentConfigurationOrder,
-	) int {
-		return pageComplexity(child, first, last)
-	}
-	cfg.Complexity.Query.Calls = func(child int, first *int, _ *string, last *int, _ *string, _ *model.CallFilter, _ []*model.CallOrder) int {
-		return pageComplexity(child, first, last)
-	}
-	changeComplexity(&cfg.Complexity)
+	setComplexity(&cfg)
 
 	h := &handler{
-		svc:  svc,
-		opts: opts,
-		queryCache: newByteCache(limits.QueryCacheBytes, limits.CacheableQueryBytes,
-			func(query string, _ *ast.QueryDocument) string { return query }, queryWeight),
+		svc:        svc,
+		opts:       opts,
+		links:      links.NewBase(opts.PublicURL),
+		queryCache: newQueryCache(limits.QueryCacheBytes, limits.CacheableQueryBytes),
 		apqCache: newByteCache(limits.APQCacheBytes, limits.CacheableQueryBytes,
 			func(_, query string) string { return query }, apqWeight),
 	}
@@ -173,9 +167,11 @@ func newHandler(svc *core.Service, opts Options) *handler {
 	if opts.TrustedDocuments == nil {
 		srv.Use(extension.AutomaticPersistedQuery{Cache: h.apqCache})
 	}
-	srv.Use(&complexityLimit{max: limits.Complexity})
-	srv.Use(depthLimit{max: limits.Depth})
-	srv.Use(rootFieldLimit{max: limits.RootFields})
+	// The limits measure each cached document once (facts.go).
+	facts := docFacts{cache: h.queryCache}
+	srv.Use(&complexityLimit{max: limits.Complexity, facts: facts})
+	srv.Use(depthLimit{max: limits.Depth, facts: facts})
+	srv.Use(rootFieldLimit{max: limits.RootFields, facts: facts})
 	p := presenter{log: opts.Logger}
 	srv.SetErrorPresenter(p.present)
 	srv.SetRecoverFunc(p.recover)
@@ -188,8 +184,10 @@ func newHandler(svc *core.Service, opts Options) *handler {
 }
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	req := newRequest(h.svc, r, h.opts.PublicURL)
-	h.srv.ServeHTTP(w, r.WithContext(req.context(r.Context())))
+	req := newRequest(h.svc, r)
+	// Links (a call's url) are written with this request's base.
+	ctx := model.WithLinkBase(req.context(r.Context()), h.links.Of(r))
+	h.srv.ServeHTTP(w, r.WithContext(ctx))
 }
 
 // observe reports each operation's outcome once its response is complete.

@@ -1,51 +1,15 @@
 package graph
 
 import (
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"maps"
-	"strings"
 
 	"github.com/google/uuid"
 
 	"github.com/callcfg/callcfg/core"
-	"github.com/callcfg/callcfg/links"
+	"github.com/callcfg/callcfg/graph/model"
 )
-
-// Global ids are base64url("<Type>:<uuid hex>"): opaque to clients, stable
-// across replicas and databases (the uuid, not the row id), and enough for
-// node(id:) to know which lookup to make.
-const (
-	typeConfig = "CallAssignmentConfiguration"
-	typeCall   = "Call"
-)
-
-func globalID(typ string, id uuid.UUID) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(typ + ":" + links.Hex(id)))
-}
-
-// parseGlobalID returns ok false for anything globalID did not make.
-func parseGlobalID(id string) (typ string, u uuid.UUID, ok bool) {
-	raw, err := base64.RawURLEncoding.DecodeString(id)
-	if err != nil {
-		return "", uuid.Nil, false
-	}
-	typ, hex, found := strings.Cut(string(raw), ":")
-	if !found || len(hex) != 32 {
-		return "", uuid.Nil, false
-	}
-	u, err = uuid.Parse(hex)
-	if err != nil {
-		return "", uuid.Nil, false
-	}
-	return typ, u, true
-}
-
-// errInvalidID is an input error of node(id:)'s argument.
-func errInvalidID() error {
-	return &core.Error{Kind: core.KindInvalid, Message: "Invalid input.", Fields: core.FieldErrors{"id": {"Not a valid global id."}}}
-}
 
 const typeUser = "User"
 
@@ -59,13 +23,13 @@ const (
 // configRef is the configuration an input names, by its uuid or its global
 // id: exactly one of them.
 func configRef(u *uuid.UUID, id *string) (uuid.UUID, error) {
-	return ref(u, id, typeConfig, "uuid", fieldConfigID, "uuid", "id")
+	return ref(u, id, model.TypeConfig, "uuid", fieldConfigID, "uuid", "id")
 }
 
 // callRef is the call an input names, by its uuid or its global id:
 // exactly one of them.
 func callRef(u *uuid.UUID, id *string) (uuid.UUID, error) {
-	return ref(u, id, typeCall, core.FieldCall, fieldCallID, "callUuid", "callId")
+	return ref(u, id, model.TypeCall, core.FieldCall, fieldCallID, "callUuid", "callId")
 }
 
 func ref(u *uuid.UUID, id *string, typ, uuidField, idField, uuidName, idName string) (uuid.UUID, error) {
@@ -82,7 +46,7 @@ func ref(u *uuid.UUID, id *string, typ, uuidField, idField, uuidName, idName str
 		msg := fmt.Sprintf("Give either %s or %s.", uuidName, idName)
 		return uuid.Nil, invalid(core.FieldErrors{uuidField: {msg}, idField: {msg}})
 	}
-	t, v, ok := parseGlobalID(*id)
+	t, v, ok := model.ParseGlobalID(*id)
 	if !ok || t != typ {
 		return uuid.Nil, invalid(core.FieldErrors{idField: {"Not the global id of a " + typ + "."}})
 	}

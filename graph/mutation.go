@@ -24,7 +24,7 @@ func (r *mutationResolver) CreateCallAssignmentConfiguration(ctx context.Context
 		return nil, asCallID(err, in.CallID != nil)
 	}
 	requestFrom(ctx).primeConfig(cfg.CallID, cfg)
-	return &model.CreateCallAssignmentConfigurationPayload{CallAssignmentConfiguration: cfg, ClientMutationID: in.ClientMutationID}, nil
+	return &model.CreateCallAssignmentConfigurationPayload{CallAssignmentConfiguration: model.ConfigOf(cfg), ClientMutationID: in.ClientMutationID}, nil
 }
 
 func (r *mutationResolver) UpdateCallAssignmentConfiguration(ctx context.Context, in model.UpdateCallAssignmentConfigurationInput) (*model.UpdateCallAssignmentConfigurationPayload, error) {
@@ -42,7 +42,7 @@ func (r *mutationResolver) UpdateCallAssignmentConfiguration(ctx context.Context
 		return nil, err
 	}
 	requestFrom(ctx).primeConfig(cfg.CallID, cfg)
-	return &model.UpdateCallAssignmentConfigurationPayload{CallAssignmentConfiguration: cfg, ClientMutationID: in.ClientMutationID}, nil
+	return &model.UpdateCallAssignmentConfigurationPayload{CallAssignmentConfiguration: model.ConfigOf(cfg), ClientMutationID: in.ClientMutationID}, nil
 }
 
 func (r *mutationResolver) DeleteCallAssignmentConfiguration(ctx context.Context, in model.DeleteCallAssignmentConfigurationInput) (*model.DeleteCallAssignmentConfigurationPayload, error) {
@@ -66,7 +66,7 @@ func (r *mutationResolver) DeleteCallAssignmentConfiguration(ctx context.Context
 	requestFrom(ctx).primeConfig(cfg.CallID, nil)
 	return &model.DeleteCallAssignmentConfigurationPayload{
 		DeletedUUID:      cfg.UUID,
-		DeletedID:        globalID(typeConfig, cfg.UUID),
+		DeletedID:        model.GlobalID(model.TypeConfig, cfg.UUID),
 		ClientMutationID: in.ClientMutationID,
 		CallID:           cfg.CallID,
 	}, nil
@@ -87,5 +87,5 @@ func (r *mutationResolver) SetCallAssignmentConfigurationForCall(ctx context.Con
 		return nil, asCallID(err, in.CallID != nil)
 	}
 	requestFrom(ctx).primeConfig(cfg.CallID, cfg)
-	return &model.SetCallAssignmentConfigurationForCallPayload{CallAssignmentConfiguration: cfg, Created: created, ClientMutationID: in.ClientMutationID}, nil
+	return &model.SetCallAssignmentConfigurationForCallPayload{CallAssignmentConfiguration: model.ConfigOf(cfg), Created: created, ClientMutationID: in.ClientMutationID}, nil
 }

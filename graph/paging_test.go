@@ -64,6 +64,14 @@ func (e *env) walk(t *testing.T, actor string, size int, backward bool, filter m
 		if len(page) > size {
 			t.Fatalf("page of %d, asked for %d", len(page), size)
 		}
+		// The page's cursors are its first and last edges'; an empty
+		// page has none.
+		edges := r.list(c + "edges")
+		start, end := r.get(c+"pageInfo.startCursor"), r.get(c+"pageInfo.endCursor")
+		if n := len(edges); n == 0 && (start != nil || end != nil) ||
+			n > 0 && (start != dig(edges[0], "cursor") || end != dig(edges[n-1], "cursor") || start == nil) {
+			t.Fatalf("page cursors %v and %v, edges' %v", start, end, edges)
+		}
 		if backward {
 			items = append(page, items...)
 			if r.get(c+"pageInfo.hasPreviousPage") != true {

@@ -22,18 +22,18 @@ func hidden[T any](v *T, err error) (*T, error) {
 }
 
 func (r *queryResolver) Node(ctx context.Context, id string) (model.Node, error) {
-	typ, u, ok := parseGlobalID(id)
+	typ, u, ok := model.ParseGlobalID(id)
 	if !ok {
 		return nil, errInvalidID()
 	}
 	switch typ {
-	case typeConfig:
+	case model.TypeConfig:
 		cfg, err := hidden(r.CallAssignmentConfiguration(ctx, u))
 		if cfg == nil {
 			return nil, err
 		}
 		return cfg, err
-	case typeCall:
+	case model.TypeCall:
 		call, err := hidden(r.Call(ctx, u))
 		if call == nil {
 			return nil, err
@@ -63,7 +63,7 @@ func (r *queryResolver) Node(ctx context.Context, id string) (model.Node, error)
 	return nil, nil
 }
 
-func (r *queryResolver) CallAssignmentConfiguration(ctx context.Context, id uuid.UUID) (*core.Config, error) {
+func (r *queryResolver) CallAssignmentConfiguration(ctx context.Context, id uuid.UUID) (*model.Config, error) {
 	a, err := actor(ctx)
 	if err != nil {
 		return nil, err
@@ -72,7 +72,7 @@ func (r *queryResolver) CallAssignmentConfiguration(ctx context.Context, id uuid
 	if cfg != nil {
 		requestFrom(ctx).primeConfig(cfg.CallID, cfg)
 	}
-	return cfg, err
+	return model.ConfigOf(cfg), err
 }
 
 func (r *queryResolver) CallAssignmentConfigurations(ctx context.Context, first *int, after *string, last *int, before *string,
@@ -98,30 +98,22 @@ func (r *queryResolver) CallAssignmentConfigurations(ctx context.Context, first 
 	if err != nil {
 		return nil, err
 	}
-	req := requestFrom(ctx)
-	ids, calls := make([]uuid.UUID, len(conn.Edges)), make([]uuid.UUID, len(conn.Edges))
+	requestFrom(ctx).primeConfigs(conn.Edges)
+	calls := make([]*core.Call, len(conn.Edges))
 	for i, e := range conn.Edges {
-		ids[i], calls[i] = e.Node.UUID, e.Node.CallUUID
-		req.primeConfig(e.Node.CallID, e.Node)
-		if c := e.Node.Call(); c != nil {
-			req.calls.Prime(c.ID, c)
-		}
+		calls[i] = e.Node.Call()
 	}
-	req.configHistory.prefetch(ctx, ids)
-	req.callHistory.prefetch(ctx, calls, "call")
+	prefetchCalls(ctx, calls)
 	return model.ConfigConnection(conn, f), nil
 }
 
-func (r *queryResolver) Call(ctx context.Context, id uuid.UUID) (*core.Call, error) {
+func (r *queryResolver) Call(ctx context.Context, id uuid.UUID) (*model.Call, error) {
 	a, err := actor(ctx)
 	if err != nil {
 		return nil, err
 	}
 	call, err := hidden(r.svc.GetCall(ctx, a, id))
-	if call != nil {
-		requestFrom(ctx).calls.Prime(call.ID, call)
-	}
-	return call, err
+	return model.CallOf(call), err
 }
 
 var callOrderFields = map[model.CallOrderField]core.OrderField{
@@ -149,15 +141,6 @@ func (r *queryResolver) Calls(ctx context.Context, first *int, after *string, la
 	if err != nil {
 		return nil, err
 	}
-	req := requestFrom(ctx)
-	ids := make([]int64, len(conn.Edges))
-	uuids := make([]uuid.UUID, len(conn.Edges))
-	for i, e := range conn.Edges {
-		ids[i], uuids[i] = e.Node.ID, e.Node.UUID
-		req.calls.Prime(e.Node.ID, e.Node)
-	}
-	prefetch(ctx, req.configsByCall, ids, "assignmentConfiguration", "effectiveAssignmentSettings")
-	req.callHistory.prefetch(ctx, uuids)
 	return model.CallConnectionOf(conn, f), nil
 }
 
@@ -167,4 +150,9 @@ func (r *queryResolver) Me(ctx context.Context) (*core.User, error) {
 		return nil, err
 	}
 	return r.svc.Me(ctx, a)
+}
+
+// errInvalidID is an input error of node(id:)'s argument.
+func errInvalidID() error {
+	return &core.Error{Kind: core.KindInvalid, Message: "Invalid input.", Fields: core.FieldErrors{"id": {"Not a valid global id."}}}
 }

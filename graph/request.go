@@ -3,54 +3,65 @@ package graph
 import (
 	"context"
 	"net/http"
-	"net/url"
-	"slices"
 	"sync"
 	"time"
 
-	"github.com/99designs/gqlgen/graphql"
-	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vikstrous/dataloadgen"
 
 	"github.com/callcfg/callcfg/core"
-	"github.com/callcfg/callcfg/links"
 	"github.com/callcfg/callcfg/ops"
 )
 
 // request is what one HTTP request shares among its resolvers: the caller,
 // authenticated at most once and only if a data field needs it (so that an
-// anonymous introspection query costs no database round trip), the base of
-// absolute links, and the batching loaders, which must never outlive the
-// request because they cache what this caller may see.
+// anonymous introspection query costs no database round trip), and the
+// batching loaders, which must never outlive the request because they
+// cache what this caller may see.
 type request struct {
 	svc    *core.Service
 	header string
-	base   string
 
 	once  sync.Once
 	actor core.Actor
 	err   error
 
+	// The loaders are made on first use (loaders): most requests need
+	// none.
+	loadersOnce   sync.Once
 	calls         *dataloadgen.Loader[int64, *core.Call]
 	configsByCall *dataloadgen.Loader[int64, *core.Config]
 	configHistory *histories
 	callHistory   *histories
+
+	// known are the configurations the request has read or written, by
+	// call (nil: the call has none), ahead of the loader: a page of
+	// configurations or a mutation knows its calls' configurations, so
+	// call.assignmentConfiguration under them costs no query.
+	knownMu sync.Mutex
+	known   map[int64]*core.Config
 }
 
 type requestKey struct{}
 
-// loaderWait is how long a loader collects keys before it queries. Pages
-// prefetch their items' keys in one batch (see prefetch), so the wait only
-// gathers what no page announced, e.g. the calls of several single lookups.
+// loaderWait is how long a loader collects keys before it queries. A list's
+// batch resolver asks for all of its items' keys at once, so the wait only
+// gathers what is loaded item by item, e.g. the configurations of the calls
+// of several single lookups (those of a page of configurations are known).
 const loaderWait = 2 * time.Millisecond
 
-func newRequest(svc *core.Service, r *http.Request, publicURL *url.URL) *request {
-	req := &request{svc: svc, header: r.Header.Get("Authorization"), base: links.NewBase(publicURL).Of(r)}
-	req.calls = dataloadgen.NewLoader(req.fetchCalls, dataloadgen.WithWait(loaderWait))
-	req.configsByCall = dataloadgen.NewLoader(req.fetchConfigsByCall, dataloadgen.WithWait(loaderWait))
-	req.configHistory = newHistories(req, core.HistoryOfConfiguration, "history")
-	req.callHistory = newHistories(req, core.HistoryOfCall, "assignmentConfigurationHistory")
-	return req
+func newRequest(svc *core.Service, r *http.Request) *request {
+	return &request{svc: svc, header: r.Header.Get("Authorization")}
+}
+
+// loaders makes the request's loaders on first use.
+func (r *request) loaders() *request {
+	r.loadersOnce.Do(func() {
+		r.calls = dataloadgen.NewLoader(r.fetchCalls, dataloadgen.WithWait(loaderWait))
+		r.configsByCall = dataloadgen.NewLoader(r.fetchConfigsByCall, dataloadgen.WithWait(loaderWait))
+		r.configHistory = newHistories(r, core.HistoryOfConfiguration)
+		r.callHistory = newHistories(r, core.HistoryOfCall)
+	})
+	return r
 }
 
 // context is the context of the request's resolvers: it carries the
@@ -122,48 +133,60 @@ func fetchByKey[V any](ctx context.Context, r *request, keys []int64,
 	return values, nil
 }
 
-// primeConfig records what the request already knows about a call's
-// configuration (nil: none), so that call.assignmentConfiguration under a
-// page of configurations, or after a mutation, costs no query.
+// primeConfig records what the request knows about a call's
+// configuration (nil: none), over anything read before.
 func (r *request) primeConfig(callID int64, cfg *core.Config) {
-	r.configsByCall.Clear(callID)
-	r.configsByCall.Prime(callID, cfg)
+	r.knownMu.Lock()
+	defer r.knownMu.Unlock()
+	if r.known == nil {
+		r.known = map[int64]*core.Config{}
+	}
+	r.known[callID] = cfg
 }
 
-// prefetch starts one batch for all of a page's keys when the client's
-// selection under the current field asks for what the loader serves, so
-// the page costs one query however the item resolvers' goroutines are
-// scheduled; the items' own loads then hit the loader's cache.
-func prefetch[V any](ctx context.Context, l *dataloadgen.Loader[int64, V], keys []int64, fields ...string) {
-	fc := graphql.GetFieldContext(ctx)
-	if fc == nil || len(keys) == 0 || !selects(fc.Field.Selections, fields) {
-		return
+// primeConfigs records the configurations of a page.
+func (r *request) primeConfigs(cfgs []core.Edge[*core.Config]) {
+	r.knownMu.Lock()
+	defer r.knownMu.Unlock()
+	if r.known == nil {
+		r.known = make(map[int64]*core.Config, len(cfgs))
 	}
-	_ = l.LoadAllThunk(ctx, keys)
+	for _, e := range cfgs {
+		r.known[e.Node.CallID] = e.Node
+	}
 }
 
-// selects reports whether any of the named fields appears anywhere in set,
-// fragments included. It may say yes for a field a directive skips, which
-// costs one unneeded query, never a wrong answer.
-func selects(set ast.SelectionSet, names []string) bool {
-	for _, sel := range set {
-		var sub ast.SelectionSet
-		switch s := sel.(type) {
-		case *ast.Field:
-			if slices.Contains(names, s.Name) {
-				return true
-			}
-			sub = s.SelectionSet
-		case *ast.InlineFragment:
-			sub = s.SelectionSet
-		case *ast.FragmentSpread:
-			if s.Definition != nil {
-				sub = s.Definition.SelectionSet
-			}
+// configsByCallID returns the configurations of calls (nil for a call
+// without one): those the request knows, and the others through the
+// loader, which gathers the keys of calls resolved side by side into one
+// query. An error is a dataloadgen.ErrorSlice, one per call.
+func (r *request) configsByCallID(ctx context.Context, callIDs []int64) ([]*core.Config, error) {
+	out := make([]*core.Config, len(callIDs))
+	var missing []int64
+	var at []int
+	r.knownMu.Lock()
+	for i, id := range callIDs {
+		if cfg, ok := r.known[id]; ok {
+			out[i] = cfg
+			continue
 		}
-		if selects(sub, names) {
-			return true
-		}
+		missing = append(missing, id)
+		at = append(at, i)
 	}
-	return false
+	r.knownMu.Unlock()
+	if len(missing) == 0 {
+		return out, nil
+	}
+	loaded, err := r.loaders().configsByCall.LoadAll(ctx, missing)
+	for j, i := range at {
+		out[i] = loaded[j]
+	}
+	if errs, ok := err.(dataloadgen.ErrorSlice); ok {
+		all := make(dataloadgen.ErrorSlice, len(callIDs))
+		for j, i := range at {
+			all[i] = errs[j]
+		}
+		return out, all
+	}
+	return out, err
 }

@@ -2,13 +2,13 @@ package graph
 
 import (
 	"context"
-	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+	"github.com/vikstrous/dataloadgen"
 
 	"github.com/callcfg/callcfg/core"
 	"github.com/callcfg/callcfg/graph/model"
-	"github.com/callcfg/callcfg/links"
 )
 
 // Resolver is the root of the resolvers. Each resolver translates between
@@ -21,9 +21,6 @@ type Resolver struct {
 func (r *Resolver) Query() QueryResolver       { return &queryResolver{r} }
 func (r *Resolver) Mutation() MutationResolver { return &mutationResolver{r} }
 func (r *Resolver) Call() CallResolver         { return &callResolver{r} }
-func (r *Resolver) CallAssignmentConfiguration() CallAssignmentConfigurationResolver {
-	return &configResolver{r}
-}
 func (r *Resolver) CallAssignmentConfigurationConnection() CallAssignmentConfigurationConnectionResolver {
 	return &configConnectionResolver{r}
 }
@@ -33,53 +30,84 @@ func (r *Resolver) DeleteCallAssignmentConfigurationPayload() DeleteCallAssignme
 	return &deletePayloadResolver{r}
 }
 
-type configResolver struct{ *Resolver }
-
-func (r *configResolver) ID(_ context.Context, obj *core.Config) (string, error) {
-	return globalID(typeConfig, obj.UUID), nil
-}
-
-// Call comes with the configuration (the core reads both in one statement);
-// the loader only serves configurations built without it.
-func (r *configResolver) Call(ctx context.Context, obj *core.Config) (*core.Call, error) {
-	if c := obj.Call(); c != nil {
-		return c, nil
-	}
-	return requestFrom(ctx).calls.Load(ctx, obj.CallID)
-}
-
+// callResolver's fields are batch resolvers: gqlgen calls each once for all
+// the calls of a list (objs), and once per call elsewhere. They serve what
+// the request already knows (a page of configurations knows its calls',
+// a mutation the one it wrote), and load the rest through the request's
+// loader, which gathers the keys of calls resolved side by side into one
+// statement.
 type callResolver struct{ *Resolver }
 
-func (r *callResolver) ID(_ context.Context, obj *core.Call) (string, error) {
-	return globalID(typeCall, obj.UUID), nil
-}
-
-func (r *callResolver) State(_ context.Context, obj *core.Call) (model.CallState, error) {
-	return model.CallState(strings.ToUpper(obj.State)), nil
-}
-
-// URL is the call's REST resource, which REST shows as a configuration's call.
-func (r *callResolver) URL(ctx context.Context, obj *core.Call) (string, error) {
-	return links.Call(requestFrom(ctx).base, obj.UUID), nil
-}
-
-func (r *callResolver) AssignmentConfiguration(ctx context.Context, obj *core.Call) (*core.Config, error) {
-	return requestFrom(ctx).configsByCall.Load(ctx, obj.ID)
-}
-
-func (r *callResolver) EffectiveAssignmentSettings(ctx context.Context, obj *core.Call) (*core.EffectiveSettings, error) {
-	cfg, err := requestFrom(ctx).configsByCall.Load(ctx, obj.ID)
-	if err != nil {
-		return nil, err
+func (r *callResolver) AssignmentConfiguration(ctx context.Context, objs []*model.Call) ([]*model.Config, error) {
+	cfgs, err := configsOf(ctx, objs)
+	out := make([]*model.Config, len(cfgs))
+	for i, c := range cfgs {
+		out[i] = model.ConfigOf(c)
 	}
-	eff := core.Effective(cfg)
-	return &eff, nil
+	return out, err
+}
+
+func (r *callResolver) EffectiveAssignmentSettings(ctx context.Context, objs []*model.Call) ([]*core.EffectiveSettings, error) {
+	cfgs, err := configsOf(ctx, objs)
+	out := make([]*core.EffectiveSettings, len(cfgs))
+	for i, c := range cfgs {
+		if err == nil || batchErr(err, i) == nil {
+			eff := core.Effective(c)
+			out[i] = &eff
+		}
+	}
+	return out, err
+}
+
+// configsOf loads the configurations of calls, nil for a call without one.
+func configsOf(ctx context.Context, calls []*model.Call) ([]*core.Config, error) {
+	ids := make([]int64, len(calls))
+	for i, c := range calls {
+		ids[i] = c.ID
+	}
+	cfgs, err := requestFrom(ctx).configsByCallID(ctx, ids)
+	return cfgs, batchError(ctx, err)
+}
+
+// batchError makes a loader's error that of a batch resolver: one per
+// parent (graphql.BatchErrorList), each located at the field, as a
+// resolver's own error is; gqlgen adds each parent's path.
+func batchError(ctx context.Context, err error) error {
+	if err == nil {
+		return nil
+	}
+	var loc []gqlerror.Location
+	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Field.Field != nil && fc.Field.Position != nil {
+		loc = []gqlerror.Location{{Line: fc.Field.Position.Line, Column: fc.Field.Position.Column}}
+	}
+	located := func(err error) error {
+		if err == nil {
+			return nil
+		}
+		return &gqlerror.Error{Message: err.Error(), Err: err, Locations: loc}
+	}
+	if errs, ok := err.(dataloadgen.ErrorSlice); ok {
+		out := make(graphql.BatchErrorList, len(errs))
+		for i, e := range errs {
+			out[i] = located(e)
+		}
+		return out
+	}
+	return located(err)
+}
+
+// batchErr is the error of item i of a batch's error.
+func batchErr(err error, i int) error {
+	if errs, ok := err.(graphql.BatchErrorList); ok {
+		return errs[i]
+	}
+	return err
 }
 
 type userResolver struct{ *Resolver }
 
 func (r *userResolver) ID(_ context.Context, obj *core.User) (string, error) {
-	return globalID(typeUser, obj.UUID), nil
+	return model.GlobalID(typeUser, obj.UUID), nil
 }
 
 type configConnectionResolver struct{ *Resolver }
@@ -108,8 +136,9 @@ func (r *callConnectionResolver) TotalCount(ctx context.Context, obj *model.Call
 
 type deletePayloadResolver struct{ *Resolver }
 
-func (r *deletePayloadResolver) Call(ctx context.Context, obj *model.DeleteCallAssignmentConfigurationPayload) (*core.Call, error) {
-	return requestFrom(ctx).calls.Load(ctx, obj.CallID)
+func (r *deletePayloadResolver) Call(ctx context.Context, obj *model.DeleteCallAssignmentConfigurationPayload) (*model.Call, error) {
+	c, err := requestFrom(ctx).loaders().calls.Load(ctx, obj.CallID)
+	return model.CallOf(c), err
 }
 
 // Inputs: an absent field stays absent and an explicit null becomes

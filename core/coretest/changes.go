@@ -103,7 +103,7 @@ func (w *World) FeedOf(t testing.TB, a core.Actor, f core.ChangeFilter) []*core.
 		if !conn.HasNextPage {
 			return out
 		}
-		end := conn.Edges[len(conn.Edges)-1].Cursor
+		end := conn.Cursor(len(conn.Edges) - 1)
 		args.After = &end
 	}
 }

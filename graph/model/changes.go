@@ -30,9 +30,9 @@ func ChangeConnectionOf(c *core.Connection[*core.Change], count func(context.Con
 		Count: count,
 	}
 	for i, e := range c.Edges {
-		out.Edges[i] = &CallAssignmentConfigurationChangeEdge{Cursor: e.Cursor, Node: e.Node}
+		out.Edges[i] = &CallAssignmentConfigurationChangeEdge{Cursor: e.Node.Cursor, Node: e.Node}
 		out.Nodes[i] = e.Node
 	}
-	out.PageInfo = pageInfo(c.HasNextPage, c.HasPreviousPage, c.Edges)
+	out.PageInfo = &PageInfo{HasNextPage: c.HasNextPage, HasPreviousPage: c.HasPreviousPage, page: c, n: len(c.Edges)}
 	return out
 }

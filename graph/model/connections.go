@@ -6,77 +6,106 @@ import (
 	"github.com/callcfg/callcfg/core"
 )
 
-// PageInfo is Relay's page information.
+// cursors makes the cursor of the i-th node of a page (core.Connection).
+type cursors interface {
+	Cursor(i int) string
+}
+
+// PageInfo is Relay's page information. Its cursors are made when
+// selected.
 type PageInfo struct {
 	HasNextPage     bool
 	HasPreviousPage bool
-	StartCursor     *string
-	EndCursor       *string
+	page            cursors
+	n               int
 }
 
-type CallAssignmentConfigurationEdge struct {
-	Cursor string
-	Node   *core.Config
+func (p *PageInfo) StartCursor() *string { return p.cursor(0) }
+
+func (p *PageInfo) EndCursor() *string { return p.cursor(p.n - 1) }
+
+func (p *PageInfo) cursor(i int) *string {
+	if p.n == 0 {
+		return nil
+	}
+	c := p.page.Cursor(i)
+	return &c
 }
+
+// CallAssignmentConfigurationEdge is a node and, when selected, its cursor.
+type CallAssignmentConfigurationEdge struct {
+	Node *Config
+	page cursors
+	i    int
+}
+
+func (e *CallAssignmentConfigurationEdge) Cursor() string { return e.page.Cursor(e.i) }
 
 // CallAssignmentConfigurationConnection keeps the filter it was read with,
 // because totalCount is counted only when selected, by its own resolver.
+// Edges and page information are made when selected.
 type CallAssignmentConfigurationConnection struct {
-	Edges    []*CallAssignmentConfigurationEdge
-	Nodes    []*core.Config
-	PageInfo *PageInfo
-	Filter   core.ConfigFilter
+	Nodes  []*Config
+	Filter core.ConfigFilter
+	page   *core.Connection[*core.Config]
 }
 
+func (c *CallAssignmentConfigurationConnection) Edges() []*CallAssignmentConfigurationEdge {
+	edges := make([]*CallAssignmentConfigurationEdge, len(c.Nodes))
+	for i, n := range c.Nodes {
+		edges[i] = &CallAssignmentConfigurationEdge{Node: n, page: c.page, i: i}
+	}
+	return edges
+}
+
+func (c *CallAssignmentConfigurationConnection) PageInfo() *PageInfo {
+	return &PageInfo{HasNextPage: c.page.HasNextPage, HasPreviousPage: c.page.HasPreviousPage, page: c.page, n: len(c.Nodes)}
+}
+
+// CallEdge is a node and, when selected, its cursor.
 type CallEdge struct {
-	Cursor string
-	Node   *core.Call
+	Node *Call
+	page cursors
+	i    int
 }
 
+func (e *CallEdge) Cursor() string { return e.page.Cursor(e.i) }
+
+// CallConnection is CallAssignmentConfigurationConnection's twin.
 type CallConnection struct {
-	Edges    []*CallEdge
-	Nodes    []*core.Call
-	PageInfo *PageInfo
-	Filter   core.CallFilter
+	Nodes  []*Call
+	Filter core.CallFilter
+	page   *core.Connection[*core.Call]
+}
+
+func (c *CallConnection) Edges() []*CallEdge {
+	edges := make([]*CallEdge, len(c.Nodes))
+	for i, n := range c.Nodes {
+		edges[i] = &CallEdge{Node: n, page: c.page, i: i}
+	}
+	return edges
+}
+
+func (c *CallConnection) PageInfo() *PageInfo {
+	return &PageInfo{HasNextPage: c.page.HasNextPage, HasPreviousPage: c.page.HasPreviousPage, page: c.page, n: len(c.Nodes)}
 }
 
 // ConfigConnection converts a page of the core.
 func ConfigConnection(c *core.Connection[*core.Config], f core.ConfigFilter) *CallAssignmentConfigurationConnection {
-	out := &CallAssignmentConfigurationConnection{
-		Edges:  make([]*CallAssignmentConfigurationEdge, len(c.Edges)),
-		Nodes:  make([]*core.Config, len(c.Edges)),
-		Filter: f,
-	}
+	out := &CallAssignmentConfigurationConnection{Nodes: make([]*Config, len(c.Edges)), Filter: f, page: c}
 	for i, e := range c.Edges {
-		out.Edges[i] = &CallAssignmentConfigurationEdge{Cursor: e.Cursor, Node: e.Node}
-		out.Nodes[i] = e.Node
+		out.Nodes[i] = ConfigOf(e.Node)
 	}
-	out.PageInfo = pageInfo(c.HasNextPage, c.HasPreviousPage, c.Edges)
 	return out
 }
 
 // CallConnectionOf converts a page of the core.
 func CallConnectionOf(c *core.Connection[*core.Call], f core.CallFilter) *CallConnection {
-	out := &CallConnection{
-		Edges:  make([]*CallEdge, len(c.Edges)),
-		Nodes:  make([]*core.Call, len(c.Edges)),
-		Filter: f,
-	}
+	out := &CallConnection{Nodes: make([]*Call, len(c.Edges)), Filter: f, page: c}
 	for i, e := range c.Edges {
-		out.Edges[i] = &CallEdge{Cursor: e.Cursor, Node: e.Node}
-		out.Nodes[i] = e.Node
+		out.Nodes[i] = CallOf(e.Node)
 	}
-	out.PageInfo = pageInfo(c.HasNextPage, c.HasPreviousPage, c.Edges)
 	return out
-}
-
-func pageInfo[T any](next, prev bool, edges []core.Edge[T]) *PageInfo {
-	pi := &PageInfo{HasNextPage: next, HasPreviousPage: prev}
-	if n := len(edges); n > 0 {
-		start, end := edges[0].Cursor, edges[n-1].Cursor
-		pi.StartCursor, pi.EndCursor = &start, &end
-	}
-	return pi
 }
 
 // DeleteCallAssignmentConfigurationPayload keeps the call's id so that its

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
-	"github.com/callcfg/callcfg/core"
 	"github.com/google/uuid"
 )
 
@@ -69,8 +68,8 @@ type CreateCallAssignmentConfigurationInput struct {
 }
 
 type CreateCallAssignmentConfigurationPayload struct {
-	CallAssignmentConfiguration *core.Config `json:"callAssignmentConfiguration"`
-	ClientMutationID            *string      `json:"clientMutationId,omitempty"`
+	CallAssignmentConfiguration *Config `json:"callAssignmentConfiguration"`
+	ClientMutationID            *string `json:"clientMutationId,omitempty"`
 }
 
 // Deletes a configuration; its call then uses the defaults.
@@ -106,7 +105,7 @@ type SetCallAssignmentConfigurationForCallInput struct {
 }
 
 type SetCallAssignmentConfigurationForCallPayload struct {
-	CallAssignmentConfiguration *core.Config `json:"callAssignmentConfiguration"`
+	CallAssignmentConfiguration *Config `json:"callAssignmentConfiguration"`
 	// True when the configuration was created, false when an existing one was changed.
 	Created          bool    `json:"created"`
 	ClientMutationID *string `json:"clientMutationId,omitempty"`
@@ -129,8 +128,8 @@ type UpdateCallAssignmentConfigurationInput struct {
 }
 
 type UpdateCallAssignmentConfigurationPayload struct {
-	CallAssignmentConfiguration *core.Config `json:"callAssignmentConfiguration"`
-	ClientMutationID            *string      `json:"clientMutationId,omitempty"`
+	CallAssignmentConfiguration *Config `json:"callAssignmentConfiguration"`
+	ClientMutationID            *string `json:"clientMutationId,omitempty"`
 }
 
 type CallAssignmentConfigurationOrderField string

@@ -4,6 +4,7 @@
 package model
 
 import (
+	"bytes"
 	"io"
 	"strconv"
 	"time"
@@ -24,10 +25,26 @@ func (e *InputError) Error() string { return e.Message }
 const MsgInvalidUUID = "Must be a valid UUID."
 
 // MarshalUUID renders 32 lowercase hex digits, as REST does.
-func MarshalUUID(u uuid.UUID) graphql.Marshaler {
-	return graphql.WriterFunc(func(w io.Writer) {
-		_, _ = io.WriteString(w, strconv.Quote(links.Hex(u)))
+func MarshalUUID(u uuid.UUID) graphql.Marshaler { return uuidValue(u) }
+
+type uuidValue uuid.UUID
+
+func (u uuidValue) MarshalGQL(w io.Writer) {
+	write(w, func(b []byte) []byte {
+		b = append(b, '"')
+		b = links.AppendHex(b, uuid.UUID(u))
+		return append(b, '"')
 	})
+}
+
+// write writes what appendTo appends. The executor writes its answer to a
+// bytes.Buffer, whose spare capacity takes it without an allocation.
+func write(w io.Writer, appendTo func([]byte) []byte) {
+	if buf, ok := w.(*bytes.Buffer); ok {
+		_, _ = buf.Write(appendTo(buf.AvailableBuffer()))
+		return
+	}
+	_, _ = w.Write(appendTo(nil))
 }
 
 // UnmarshalUUID accepts the 32-digit and the dashed form in any case, like
@@ -53,11 +70,47 @@ const DateTimeLayout = "2006-01-02T15:04:05.000000+00:00"
 // MsgInvalidDateTime is DRF's message for a malformed datetime.
 const MsgInvalidDateTime = "Datetime has wrong format. Use one of these formats instead: YYYY-MM-DDThh:mm[:ss[.uuuuuu]][+HH:MM|-HH:MM|Z]."
 
-func MarshalDateTime(t time.Time) graphql.Marshaler {
-	return graphql.WriterFunc(func(w io.Writer) {
-		_, _ = io.WriteString(w, strconv.Quote(t.UTC().Format(DateTimeLayout)))
+func MarshalDateTime(t time.Time) graphql.Marshaler { return dateTimeValue{t} }
+
+type dateTimeValue struct{ t time.Time }
+
+func (d dateTimeValue) MarshalGQL(w io.Writer) {
+	write(w, func(b []byte) []byte {
+		b = append(b, '"')
+		b = d.t.UTC().AppendFormat(b, DateTimeLayout)
+		return append(b, '"')
 	})
 }
+
+// MarshalInt64 is graphql.MarshalInt64 (the core's settings are int64),
+// without its closure: a small value makes no allocation at all.
+func MarshalInt64(i int64) graphql.Marshaler { return int64Value(i) }
+
+// UnmarshalInt64 is graphql.UnmarshalInt64.
+func UnmarshalInt64(v any) (int64, error) { return graphql.UnmarshalInt64(v) }
+
+type int64Value int64
+
+func (i int64Value) MarshalGQL(w io.Writer) {
+	write(w, func(b []byte) []byte { return strconv.AppendInt(b, int64(i), 10) })
+}
+
+// MarshalBoolean is graphql.MarshalBoolean without its allocations.
+func MarshalBoolean(b bool) graphql.Marshaler {
+	if b {
+		return boolTrue
+	}
+	return boolFalse
+}
+
+// UnmarshalBoolean is graphql.UnmarshalBoolean.
+func UnmarshalBoolean(v any) (bool, error) { return graphql.UnmarshalBoolean(v) }
+
+var boolTrue, boolFalse graphql.Marshaler = boolValue("true"), boolValue("false")
+
+type boolValue string
+
+func (b boolValue) MarshalGQL(w io.Writer) { _, _ = io.WriteString(w, string(b)) }
 
 // UnmarshalDateTime takes RFC 3339 with any offset. The result is in UTC so
 // a client echoing back a `modified` it saw compares equal to the stored one.
