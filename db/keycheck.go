@@ -77,6 +77,16 @@ func keyCTE(q *sqlText, k *KeyCheck) {
 // tokenColumns are a's columns as keyScan reads them.
 const tokenColumns = "a.uid, a.uuuid, a.username, a.email, a.is_staff, a.is_support, a.is_active, a.ucreated, a.tid, a.expires, a.revoked, a.last_used"
 
+// firstRowTokenColumns are tokenColumns on the first answer row and NULL on
+// the others. Which row gets them does not matter to keyScan, only that
+// one does: row_number() numbers the rows as the join yields them.
+const firstRowTokenColumns = "CASE WHEN row_number() OVER () = 1 THEN a.uid END, CASE WHEN row_number() OVER () = 1 THEN a.uuuid END, " +
+	"CASE WHEN row_number() OVER () = 1 THEN a.username END, CASE WHEN row_number() OVER () = 1 THEN a.email END, " +
+	"CASE WHEN row_number() OVER () = 1 THEN a.is_staff END, CASE WHEN row_number() OVER () = 1 THEN a.is_support END, " +
+	"CASE WHEN row_number() OVER () = 1 THEN a.is_active END, CASE WHEN row_number() OVER () = 1 THEN a.ucreated END, " +
+	"CASE WHEN row_number() OVER () = 1 THEN a.tid END, CASE WHEN row_number() OVER () = 1 THEN a.expires END, " +
+	"CASE WHEN row_number() OVER () = 1 THEN a.revoked END, CASE WHEN row_number() OVER () = 1 THEN a.last_used END"
+
 // validKey is the core's rule for a good key, for a write that checks the
 // key in its own condition (the core checks the same on the row a read
 // returns; the tests hold the two together).
@@ -84,17 +94,33 @@ func validKey(q *sqlText, k *KeyCheck) {
 	q.sql("(a.is_active AND a.revoked IS NULL AND (a.expires IS NULL OR a.expires > ").arg(k.Now.UTC()).sql("))")
 }
 
-// keyScan scans the key's columns of each row of a statement that checked
-// the key; done records the first into the KeyCheck.
+// keyScan scans the key's columns of a statement that checked the key.
+// A folded list carries them on its first row only (firstRowTokenColumns):
+// on every other row they are NULL, which the scanners skip, so that a page
+// of 300 items does not parse the key's strings, uuid and times 300 times.
+// done records what was scanned into the KeyCheck.
 type keyScan struct {
 	row                       TokenRow
 	expires, revoked, lastUse sql.NullTime
+	dests                     []any
 }
 
+// dest is the same slice for every row: what a row leaves NULL keeps what
+// an earlier row set.
 func (k *keyScan) dest() []any {
-	u := &k.row.User
-	return []any{&u.ID, &u.UUID, &u.Username, &u.Email, &u.IsStaff, &u.IsSupport, &u.IsActive, &u.Created,
-		&k.row.TokenID, &k.expires, &k.revoked, &k.lastUse}
+	if k.dests == nil {
+		u := &k.row.User
+		k.dests = []any{keep(&u.ID), keep(&u.UUID), keep(&u.Username), keep(&u.Email), keep(&u.IsStaff), keep(&u.IsSupport),
+			keep(&u.IsActive), keep(&u.Created), keep(&k.row.TokenID), keepNull(&k.expires), keepNull(&k.revoked), keepNull(&k.lastUse)}
+	}
+	return k.dests
+}
+
+// rowDest is the key's columns, then found, then the row's own: in one
+// slice reused from row to row (the rows' scans are one after the other).
+func (k *keyScan) rowDest(scratch *[]any, found *bool, row []any) []any {
+	*scratch = append(append(append((*scratch)[:0], k.dest()...), found), row...)
+	return *scratch
 }
 
 func (k *keyScan) done(c *KeyCheck, found bool) {
@@ -105,6 +131,36 @@ func (k *keyScan) done(c *KeyCheck, found bool) {
 	row := k.row
 	row.Expires, row.Revoked, row.LastUsed = nullTime(k.expires), nullTime(k.revoked), nullTime(k.lastUse)
 	c.Row = &row
+}
+
+// kept scans a non-NULL value into v and leaves v alone on NULL.
+type kept[T any] struct{ v *T }
+
+func keep[T any](v *T) kept[T] { return kept[T]{v} }
+
+func (k kept[T]) Scan(src any) error {
+	if src == nil {
+		return nil
+	}
+	var n sql.Null[T]
+	if err := n.Scan(src); err != nil {
+		return err
+	}
+	*k.v = n.V
+	return nil
+}
+
+// keptNull is kept for a column that may be NULL on the key's row too:
+// its zero value is NULL already.
+type keptNull struct{ v *sql.NullTime }
+
+func keepNull(v *sql.NullTime) keptNull { return keptNull{v} }
+
+func (k keptNull) Scan(src any) error {
+	if src == nil {
+		return nil
+	}
+	return k.v.Scan(src)
 }
 
 // column is one result column of a read that may be folded with a key
@@ -144,7 +200,7 @@ func foldedRead[T any](ctx context.Context, s *Store, scope Scope, cols []column
 	scope.folded = true
 	q := s.text()
 	keyCTE(q, k)
-	q.sql(" SELECT ", tokenColumns, ", x.k0 IS NOT NULL")
+	q.sql(" SELECT ", firstRowTokenColumns, ", x.k0 IS NOT NULL")
 	for i, c := range cols {
 		q.sql(", COALESCE(x.k", strconv.Itoa(i), ", ", c.zero, ")")
 	}
@@ -154,13 +210,14 @@ func foldedRead[T any](ctx context.Context, s *Store, scope Scope, cols []column
 	var (
 		ks              keyScan
 		found, keyFound bool
+		scratch         []any
 	)
 	defer q.release()
 	rows, err := retryRead(ctx, s.bdb, func() ([]T, error) {
 		keyFound = false
 		return scanAll(ctx, s, q, func(r *T) []any {
 			keyFound = true
-			return append(append(ks.dest(), &found), dest(r)...)
+			return ks.rowDest(&scratch, &found, dest(r))
 		})
 	})
 	if err != nil {
