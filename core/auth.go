@@ -34,6 +34,9 @@ func userOf(u *db.User) *User {
 // Actor is who makes a request. The zero Actor (no user) is anonymous.
 type Actor struct {
 	User *User
+	// key is the id of the API key the actor authenticated with (0: none),
+	// for what lasts beyond one request: a subscription re-checks it.
+	key int64
 }
 
 func (a Actor) Authenticated() bool { return a.User != nil }
@@ -113,7 +116,7 @@ func (s *Service) Authenticate(ctx context.Context, key string) (Actor, error) {
 		// Best effort: failing to note the use must not fail the request.
 		_ = s.store.TouchToken(ctx, row.TokenID, now)
 	}
-	return Actor{User: userOf(&row.User)}, nil
+	return Actor{User: userOf(&row.User), key: row.TokenID}, nil
 }
 
 // Credentials are what a login presents. ClientAddr is the address the

@@ -167,3 +167,17 @@ func selects(set ast.SelectionSet, names []string) bool {
 	}
 	return false
 }
+
+// fork is a request for one result of a subscription: the same caller and
+// links, with loaders of its own, so that what one result cached neither
+// piles up over a long-lived connection nor goes stale.
+func (r *request) fork() *request {
+	a, err := r.Actor(context.Background())
+	f := &request{svc: r.svc, header: r.header, base: r.base, actor: a, err: err}
+	f.once.Do(func() {})
+	f.calls = dataloadgen.NewLoader(f.fetchCalls, dataloadgen.WithWait(loaderWait))
+	f.configsByCall = dataloadgen.NewLoader(f.fetchConfigsByCall, dataloadgen.WithWait(loaderWait))
+	f.configHistory = newHistories(f, core.HistoryOfConfiguration, "history")
+	f.callHistory = newHistories(f, core.HistoryOfCall, "assignmentConfigurationHistory")
+	return f
+}
