@@ -536,3 +536,10 @@ func (h *Hub) Active() int {
 	defer h.mu.Unlock()
 	return len(h.subs)
 }
+
+// Connections is how many connections the hub serves now.
+func (h *Hub) Connections() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.conns)
+}

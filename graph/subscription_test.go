@@ -3,11 +3,13 @@ package graph_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/callcfg/callcfg/core"
 	"github.com/callcfg/callcfg/core/coretest"
 	"github.com/callcfg/callcfg/db/dbtest"
 	"github.com/callcfg/callcfg/feed"
@@ -41,6 +43,9 @@ type streams struct {
 func newStreams(t *testing.T, dbURL string, opts feed.Options, configure ...func(*server.Config)) *streams {
 	t.Helper()
 	e := servertest.New(t, dbURL)
+	// "After the subscription starts" is after the feed's end, its last
+	// final change: the world's own changes must be final by then.
+	dbtest.SettleChanges(t, e.DB)
 	srv := e.ServeFeed(t, opts, configure...)
 	return &streams{t: t, e: e, srv: srv.URL}
 }
@@ -152,5 +157,299 @@ func TestSubscriptionDeliversOverWebSocketAndSSE(t *testing.T) {
 		}
 		// The call says what each viewer may do with it.
 		_ = viaWS
+	})
+}
+
+// errorCode is the code of an event that ends a subscription with an error.
+func errorCode(t *testing.T, ev streamtest.Event) string {
+	t.Helper()
+	if len(ev.Errors) == 0 {
+		t.Fatalf("want an error, got %+v (data %s)", ev, ev.Data)
+	}
+	return ev.Errors[0].Code()
+}
+
+// ended waits for the event after an error: the subscription's end.
+func ended(t *testing.T, ch <-chan streamtest.Event) {
+	t.Helper()
+	if ev := next(t, ch); !ev.Complete {
+		t.Fatalf("want the subscription completed, got %+v", ev)
+	}
+}
+
+// eachKind runs fn once per database kind; each of its tests makes a
+// database of that kind of its own with fresh.
+func eachKind(t *testing.T, fn func(t *testing.T, fresh func(*testing.T) string)) {
+	for _, kind := range dbtest.Kinds {
+		t.Run(kind, func(t *testing.T) {
+			fn(t, func(t *testing.T) string { return dbtest.NewURL(t, kind) })
+		})
+	}
+}
+
+func TestSubscriptionVisibility(t *testing.T) {
+	ctx := context.Background()
+	eachKind(t, func(t *testing.T, fresh func(*testing.T) string) {
+		t.Run("an outsider receives nothing it may not see", func(t *testing.T) {
+			s := newStreams(t, fresh(t), feed.Options{})
+			outsider := s.subscribe(s.dial(coretest.Outsider), "1", nil)
+			s.patch(coretest.Staff, 4)
+			// Then a change the outsider may see: it must be the first thing
+			// it receives, as each subscriber gets the feed in order.
+			w := s.e.W
+			if err := w.Svc.GrantRole(ctx, core.Grant{Username: coretest.Outsider, CallUUID: &w.Bare, Role: "reviewer"}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := w.Svc.CreateConfig(ctx, w.Actor(t, coretest.Staff), core.Some(w.Bare), core.Patch{}); err != nil {
+				t.Fatal(err)
+			}
+			if c := change(t, next(t, outsider)); c["kind"] != "CREATED" || c["callUuid"] != links.Hex(w.Bare) {
+				t.Errorf("the outsider's first change is %v, want the creation on the call it was granted", c)
+			}
+		})
+		t.Run("a revoked role stops delivery; with callUuid the subscription ends NOT_FOUND", func(t *testing.T) {
+			s := newStreams(t, fresh(t), feed.Options{})
+			w := s.e.W
+			ws := s.dial(coretest.Manager)
+			all := s.subscribe(ws, "all", nil)
+			one := s.subscribe(ws, "one", map[string]any{"call": links.Hex(w.Call)})
+			s.patch(coretest.Staff, 5)
+			change(t, next(t, all))
+			change(t, next(t, one))
+			if _, err := w.Svc.RevokeRole(ctx, core.Grant{Username: coretest.Manager, CallUUID: &w.Call, Role: "manager"}); err != nil {
+				t.Fatal(err)
+			}
+			s.patch(coretest.Staff, 6)
+			if code := errorCode(t, next(t, one)); code != "NOT_FOUND" {
+				t.Errorf("callUuid subscription ended with %s, want NOT_FOUND", code)
+			}
+			ended(t, one)
+			// The manager still manages Bare: that creation is the next
+			// change it receives, not the update it may no longer see.
+			if _, err := w.Svc.CreateConfig(ctx, w.Actor(t, coretest.Staff), core.Some(w.Bare), core.Patch{}); err != nil {
+				t.Fatal(err)
+			}
+			if c := change(t, next(t, all)); c["callUuid"] != links.Hex(w.Bare) || dig(c, "call.viewerCanManage") != true {
+				t.Errorf("next change %v, want the creation on Bare, manageable", c)
+			}
+		})
+		t.Run("a revoked key ends delivery with UNAUTHENTICATED", func(t *testing.T) {
+			s := newStreams(t, fresh(t), feed.Options{})
+			ws := s.dial(coretest.Reviewer)
+			ch := s.subscribe(ws, "1", nil)
+			sse, err := streamtest.SubscribeSSE(ctx, s.srv+"/graphql", "Token "+s.e.Token(coretest.Reviewer), changedSub, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer sse.Close()
+			s.awaitActive(2)
+			if _, err := s.e.W.Svc.RevokeTokens(ctx, coretest.Reviewer); err != nil {
+				t.Fatal(err)
+			}
+			s.patch(coretest.Staff, 8)
+			for name, ch := range map[string]<-chan streamtest.Event{"websocket": ch, "sse": sse.Events} {
+				if code := errorCode(t, next(t, ch)); code != "UNAUTHENTICATED" {
+					t.Errorf("%s: ended with %s, want UNAUTHENTICATED", name, code)
+				}
+				ended(t, ch)
+			}
+			// A new subscription on the same connection is refused too.
+			again, err := ws.Subscribe("2", changedSub, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if code := errorCode(t, next(t, again)); code != "UNAUTHENTICATED" {
+				t.Errorf("new subscription: %s, want UNAUTHENTICATED", code)
+			}
+		})
+		t.Run("a revoked key ends a quiet subscription at the re-check", func(t *testing.T) {
+			s := newStreams(t, fresh(t), feed.Options{Recheck: 100 * time.Millisecond})
+			ch := s.subscribe(s.dial(coretest.Reviewer), "1", nil)
+			if _, err := s.e.W.Svc.RevokeTokens(ctx, coretest.Reviewer); err != nil {
+				t.Fatal(err)
+			}
+			if code := errorCode(t, next(t, ch)); code != "UNAUTHENTICATED" {
+				t.Errorf("ended with %s, want UNAUTHENTICATED", code)
+			}
+		})
+		t.Run("a call the subscriber cannot see is NOT_FOUND at once", func(t *testing.T) {
+			s := newStreams(t, fresh(t), feed.Options{})
+			ch, err := s.dial(coretest.Reviewer).Subscribe("1", changedSub, map[string]any{"call": links.Hex(s.e.W.Other)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if code := errorCode(t, next(t, ch)); code != "NOT_FOUND" {
+				t.Errorf("got %s, want NOT_FOUND", code)
+			}
+		})
+	})
+}
+
+// feedCursors reads the feed as staff, oldest first.
+func feedCursors(t *testing.T, s *streams) []string {
+	t.Helper()
+	dbtest.SettleChanges(t, s.e.DB)
+	_, body := s.e.GraphQL(t, coretest.Staff, `{ callAssignmentConfigurationChanges(first: 300) { nodes { cursor } } }`, nil)
+	var out []string
+	for _, n := range dig(body, "data.callAssignmentConfigurationChanges.nodes").([]any) {
+		out = append(out, dig(n, "cursor").(string))
+	}
+	return out
+}
+
+func TestSubscriptionResumesAfterCursor(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, url string) {
+		s := newStreams(t, url, feed.Options{})
+		for i := range 3 {
+			s.patch(coretest.Staff, 10+i)
+		}
+		cursors := feedCursors(t, s)
+		// The world's two creations, then the three updates.
+		if len(cursors) != 5 {
+			t.Fatalf("feed has %d changes, want 5", len(cursors))
+		}
+		for _, transport := range []string{"websocket", "sse"} {
+			t.Run(transport, func(t *testing.T) {
+				vars := map[string]any{"after": cursors[2]}
+				var ch <-chan streamtest.Event
+				before := s.active()
+				if transport == "websocket" {
+					ch = s.subscribe(s.dial(coretest.Manager), "1", vars)
+				} else {
+					sse, err := streamtest.SubscribeSSE(context.Background(), s.srv+"/graphql", "Token "+s.e.Token(coretest.Manager), changedSub, vars)
+					if err != nil {
+						t.Fatal(err)
+					}
+					defer sse.Close()
+					ch = sse.Events
+					s.awaitActive(before + 1)
+				}
+				for i := 3; i < 5; i++ {
+					if c := change(t, next(t, ch)); c["cursor"] != cursors[i] {
+						t.Fatalf("change %d: cursor %v, want %s", i, c["cursor"], cursors[i])
+					}
+				}
+			})
+		}
+		s.patch(coretest.Staff, 20)
+		last := feedCursors(t, s)[5]
+		_ = last
+	})
+}
+
+func TestSubscriptionRefusals(t *testing.T) {
+	ctx := context.Background()
+	dbtest.Each(t, func(t *testing.T, url string) {
+		s := newStreams(t, url, feed.Options{SubscriptionsPerConn: 1, ConnsPerKey: 1}, func(c *server.Config) {
+			c.CORSOrigins = []string{"https://app.example.org"}
+		})
+		t.Run("connection_init without a valid key", func(t *testing.T) {
+			for _, auth := range []string{"", "Token nope"} {
+				_, err := streamtest.DialWS(ctx, s.wsURL(), auth, nil)
+				var ce *streamtest.CloseError
+				if !errors.As(err, &ce) || ce.Code != 4403 || !strings.HasPrefix(ce.Reason, "UNAUTHENTICATED: ") {
+					t.Errorf("%q: %v, want close 4403 UNAUTHENTICATED", auth, err)
+				}
+			}
+		})
+		t.Run("origins", func(t *testing.T) {
+			host := strings.TrimPrefix(s.srv, "http://")
+			for origin, ok := range map[string]bool{
+				"":                        true,
+				"http://" + host:          true,
+				"https://app.example.org": true,
+				"https://evil.example":    false,
+			} {
+				h := http.Header{}
+				if origin != "" {
+					h.Set("Origin", origin)
+				}
+				ws, err := streamtest.DialWS(ctx, s.wsURL(), "Token "+s.e.Token(coretest.Support), h)
+				if (err == nil) != ok {
+					t.Errorf("origin %q: %v, want allowed %v", origin, err, ok)
+				}
+				if ok && ws != nil {
+					ws.Close()
+					s.awaitConns(0)
+				} else if err != nil && !strings.Contains(err.Error(), "403") {
+					t.Errorf("origin %q: %v, want 403", origin, err)
+				}
+			}
+		})
+		t.Run("subscriptions per connection", func(t *testing.T) {
+			ws := s.dial(coretest.Staff)
+			s.subscribe(ws, "1", nil)
+			ch, _ := ws.Subscribe("2", changedSub, nil)
+			if code := errorCode(t, next(t, ch)); code != "SUBSCRIPTION_LIMIT_EXCEEDED" {
+				t.Errorf("got %s", code)
+			}
+			ended(t, ch)
+		})
+		t.Run("connections per key", func(t *testing.T) {
+			s.dial(coretest.Manager)
+			_, err := streamtest.DialWS(ctx, s.wsURL(), "Token "+s.e.Token(coretest.Manager), nil)
+			var ce *streamtest.CloseError
+			if !errors.As(err, &ce) || ce.Code != 4429 || !strings.HasPrefix(ce.Reason, "CONNECTION_LIMIT_EXCEEDED: ") {
+				t.Errorf("second WebSocket: %v, want close 4429 CONNECTION_LIMIT_EXCEEDED", err)
+			}
+			sse, err := streamtest.SubscribeSSE(ctx, s.srv+"/graphql", "Token "+s.e.Token(coretest.Manager), changedSub, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if code := errorCode(t, next(t, sse.Events)); code != "CONNECTION_LIMIT_EXCEEDED" {
+				t.Errorf("SSE: %s, want CONNECTION_LIMIT_EXCEEDED", code)
+			}
+		})
+		t.Run("not over plain HTTP", func(t *testing.T) {
+			res, body := s.e.GraphQL(t, coretest.Staff, changedSub, nil)
+			if res.StatusCode != http.StatusOK || dig(body, "errors.0.extensions.code") != "BAD_REQUEST" || dig(body, "data") != nil {
+				t.Errorf("POST: %d %v", res.StatusCode, body)
+			}
+		})
+		t.Run("SSE without a key", func(t *testing.T) {
+			sse, err := streamtest.SubscribeSSE(ctx, s.srv+"/graphql", "", changedSub, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if code := errorCode(t, next(t, sse.Events)); code != "UNAUTHENTICATED" {
+				t.Errorf("got %s", code)
+			}
+		})
+		t.Run("a bad cursor", func(t *testing.T) {
+			ch, _ := s.dial(coretest.Support).Subscribe("1", changedSub, map[string]any{"after": "nope"})
+			if ev := next(t, ch); errorCode(t, ev) != "BAD_USER_INPUT" {
+				t.Errorf("got %+v", ev)
+			}
+		})
+	})
+}
+
+func (s *streams) awaitConns(n int) {
+	s.t.Helper()
+	deadline := time.Now().Add(wait)
+	for s.e.Feed.Connections() != n {
+		if time.Now().After(deadline) {
+			s.t.Fatalf("%d connections, want %d", s.e.Feed.Connections(), n)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func TestSubscriptionShutdown(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, url string) {
+		s := newStreams(t, url, feed.Options{})
+		ws := s.subscribe(s.dial(coretest.Staff), "1", nil)
+		sse, err := streamtest.SubscribeSSE(context.Background(), s.srv+"/graphql", "Token "+s.e.Token(coretest.Support), changedSub, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.awaitActive(2)
+		s.e.Feed.Close()
+		if ev := next(t, ws); !ev.Closed || ev.CloseCode != 1001 {
+			t.Errorf("WebSocket: %+v, want closed with 1001", ev)
+		}
+		if ev := next(t, sse.Events); !ev.Complete {
+			t.Errorf("SSE: %+v, want complete", ev)
+		}
 	})
 }
