@@ -37,6 +37,9 @@ type Env struct {
 	URL string
 	// Feed is the live feed's hub when ServeFeed made one.
 	Feed *feed.Hub
+	// ListenURL, when set, is where ServeFeed's hub listens for
+	// notifications; otherwise the direct URL of URL.
+	ListenURL string
 }
 
 // New builds the world on the database at dbURL and serves it with the
@@ -171,7 +174,11 @@ func (e *Env) ServeFeed(t testing.TB, opts feed.Options, configure ...func(*serv
 	go func() { defer wg.Done(); hub.Run(ctx) }()
 	go func() {
 		defer wg.Done()
-		e.W.Svc.WatchFeed(ctx, dbtest.DirectURL(e.URL), time.Second, slog.Default(), hub.Wake)
+		listen := e.ListenURL
+		if listen == "" {
+			listen = dbtest.DirectURL(e.URL)
+		}
+		e.W.Svc.WatchFeed(ctx, listen, time.Second, slog.Default(), hub.Wake)
 	}()
 	srv := e.Serve(t, append(configure, func(c *server.Config) {
 		c.Feed, c.Observer = hub, obs
