@@ -109,6 +109,7 @@ func (c *Conn) Subscribe(ctx context.Context, f *core.Following, onEnd func(erro
 	// Everything up to the hub's position has been handed out before this
 	// subscriber existed: it reads that part from the store.
 	s.anchor = h.pos
+	s.caughtUp = !before(f.After, s.anchor)
 	h.subs[s] = struct{}{}
 	h.mu.Unlock()
 	c.subs[s] = struct{}{}
