@@ -247,4 +247,3 @@ func (w reportingCSP) Write(b []byte) (int, error) {
 }
 
 func (w reportingCSP) Unwrap() http.ResponseWriter { return w.ResponseWriter }
-
