@@ -45,7 +45,7 @@ func (e Error) Code() string { s, _ := e.Extensions["code"].(string); return s }
 // Buffer is how many events a subscription keeps until they are read; a
 // reader that falls further behind blocks the connection, as a slow client
 // would.
-const Buffer = 10_000
+var Buffer = 2048
 
 type message struct {
 	ID      string          `json:"id,omitempty"`
