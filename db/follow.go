@@ -92,14 +92,14 @@ FROM (SELECT DISTINCT user_id, call_id FROM call_roles WHERE user_id IN `)
 		uuidList(q, calls)
 	}
 	type scan struct {
-		part                      int64
-		tokenID, userID           int64
-		userUUID                  uuid.NullUUID
-		username, email           sql.NullString
-		staff, support, active    bool
-		expires, revoked          sql.NullTime
-		callUUID                  uuid.NullUUID
-		role, manager, organizer  bool
+		part                     int64
+		tokenID, userID          int64
+		userUUID                 uuid.NullUUID
+		username, email          sql.NullString
+		staff, support, active   bool
+		expires, revoked         sql.NullTime
+		callUUID                 uuid.NullUUID
+		role, manager, organizer bool
 	}
 	rows, err := collect(ctx, s, q, func(r *scan) []any {
 		return []any{&r.part, &r.tokenID, &r.userID, &r.userUUID, &r.username, &r.email, &r.staff, &r.support, &r.active,
