@@ -33,7 +33,11 @@ func (r *subscriptionResolver) CallAssignmentConfigurationChanged(ctx context.Co
 	if r.hub == nil {
 		return nil, &gqlerror.Error{Message: "This server does not run subscriptions.", Extensions: map[string]any{"code": CodeSubscriptionsUnavailable}}
 	}
-	start, err := r.svc.StartFollowing(ctx, a, callUUID, after)
+	// A stream has no request deadline: its start is bounded as a
+	// request's work is.
+	sctx, cancel := context.WithTimeout(ctx, r.hub.Options().Timeout)
+	start, err := r.svc.StartFollowing(sctx, a, callUUID, after)
+	cancel()
 	if err != nil {
 		return nil, err
 	}

@@ -195,7 +195,9 @@ func TestSubscriptionConcurrentWriters(t *testing.T) {
 	}
 	ctx := context.Background()
 	eachKind(t, func(t *testing.T, fresh func(*testing.T) string) {
-		s := newStreams(t, fresh(t), feed.Options{ConnsPerKey: 50})
+		// A buffer larger than all the changes: this test is about each
+		// change once and in order, not about a slow machine.
+		s := newStreams(t, fresh(t), feed.Options{ConnsPerKey: 50, Buffer: 4096})
 		w := s.e.W
 		staff := w.Actor(t, coretest.Staff)
 		bareCfg, err := w.Svc.CreateConfig(ctx, staff, core.Some(w.Bare), core.Patch{})
