@@ -79,7 +79,9 @@ func (s *Service) Audience(ctx context.Context, actors []Actor, calls []uuid.UUI
 				seenKey[a.key] = true
 				keys = append(keys, a.key)
 			}
-			if id := a.userID(); id != 0 && !seenUser[id] && !a.seesAll() {
+			// Those who see all still need their roles: a support user
+			// manages a call only through them.
+			if id := a.userID(); id != 0 && !seenUser[id] {
 				seenUser[id] = true
 				users = append(users, id)
 			}
@@ -206,7 +208,8 @@ func (s *Service) WatchFeed(ctx context.Context, directURL string, interval time
 	}
 	bdb := s.store.DB()
 	if !db.IsPostgres(bdb) {
-		db.OnChangesCommitted(bdb, wake)
+		stop := db.OnChangesCommitted(bdb, wake)
+		defer stop()
 		<-ctx.Done()
 		return
 	}

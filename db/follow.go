@@ -124,34 +124,52 @@ FROM (SELECT DISTINCT user_id, call_id FROM call_roles WHERE user_id IN `)
 	return keys, roles, nil
 }
 
-var changeWatchers sync.Map // *bun.DB -> *listeners
+var changeWatchers sync.Map // *bun.DB -> *watchers
+
+type watchers struct {
+	mu   sync.Mutex
+	next int
+	fns  map[int]func()
+}
 
 // OnChangesCommitted calls fn after every write through bdb in this
 // process that may have recorded a change has committed: the wake-up of a
 // follower on SQLite, which has no notifications. A write by another
-// process (the CLI) wakes nobody; followers poll for those.
-func OnChangesCommitted(bdb *bun.DB, fn func()) {
-	l, _ := changeWatchers.LoadOrStore(bdb, &listeners{})
-	ls := l.(*listeners)
-	ls.mu.Lock()
-	ls.fns = append(ls.fns, fn)
-	ls.mu.Unlock()
+// process (the CLI) wakes nobody; followers poll for those. The returned
+// function stops the calls.
+func OnChangesCommitted(bdb *bun.DB, fn func()) (stop func()) {
+	v, _ := changeWatchers.LoadOrStore(bdb, &watchers{fns: map[int]func(){}})
+	w := v.(*watchers)
+	w.mu.Lock()
+	id := w.next
+	w.next++
+	w.fns[id] = fn
+	w.mu.Unlock()
+	return func() {
+		w.mu.Lock()
+		delete(w.fns, id)
+		w.mu.Unlock()
+	}
 }
 
 // writeTx runs a write that records changes in a transaction and, once it
 // has committed, tells OnChangesCommitted's listeners.
 func (s *Store) writeTx(ctx context.Context, fn func(ctx context.Context, tx bun.Tx) error) error {
 	err := s.bdb.RunInTx(ctx, nil, fn)
-	if err == nil {
-		if l, ok := changeWatchers.Load(s.bdb); ok {
-			l := l.(*listeners)
-			l.mu.Lock()
-			fns := l.fns
-			l.mu.Unlock()
-			for _, fn := range fns {
-				fn()
-			}
+	if err != nil {
+		return err
+	}
+	if v, ok := changeWatchers.Load(s.bdb); ok {
+		w := v.(*watchers)
+		w.mu.Lock()
+		fns := make([]func(), 0, len(w.fns))
+		for _, fn := range w.fns {
+			fns = append(fns, fn)
+		}
+		w.mu.Unlock()
+		for _, fn := range fns {
+			fn()
 		}
 	}
-	return err
+	return nil
 }

@@ -17,7 +17,6 @@ package feed
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"strconv"
 	"sync"
@@ -194,13 +193,12 @@ type Hub struct {
 	quit  chan struct{}
 	ready chan struct{} // closed once pos is known
 
-	mu      sync.Mutex
-	pos     core.ChangePosition
-	subs    map[*sub]struct{}
-	conns   map[*Conn]struct{}
-	perKey  map[core.KeyID]int
-	closed  bool
-	running sync.WaitGroup
+	mu     sync.Mutex
+	pos    core.ChangePosition
+	subs   map[*sub]struct{}
+	conns  map[*Conn]struct{}
+	perKey map[core.KeyID]int
+	closed bool
 }
 
 // New makes a hub; Run starts it.
@@ -228,8 +226,6 @@ func (h *Hub) Wake() {
 // Run follows the feed until ctx ends or Close is called; then it closes
 // every subscriber.
 func (h *Hub) Run(ctx context.Context) {
-	h.running.Add(1)
-	defer h.running.Done()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	go func() {
@@ -492,21 +488,6 @@ func (h *Hub) Close() {
 	}
 }
 
-// Wait waits until Run has returned, or ctx ends.
-func (h *Hub) Wait(ctx context.Context) error {
-	done := make(chan struct{})
-	go func() {
-		h.running.Wait()
-		close(done)
-	}()
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
 // waitReady waits until the hub knows where the feed ends.
 func (h *Hub) waitReady(ctx context.Context) error {
 	select {
@@ -528,7 +509,8 @@ func (h *Hub) waitReady(ctx context.Context) error {
 	}
 }
 
-var errClosedConn = errors.New("feed: connection closed")
+// errClosedConn refuses a subscription on a connection that is closing.
+var errClosedConn = &core.Error{Kind: core.KindUnavailable, Message: "The connection is closing."}
 
 // Active is how many subscriptions the hub serves now.
 func (h *Hub) Active() int {
