@@ -94,3 +94,32 @@ func TestTooSlowSubscriberIsClosedAndBlocksNobody(t *testing.T) {
 		}
 	})
 }
+
+// A write the hub hears nothing of (another process's, on SQLite: the CLI
+// beside the server) still reaches subscribers, at the next poll.
+func TestUnheardWriteArrivesAtThePoll(t *testing.T) {
+	ctx := context.Background()
+	url := dbtest.NewURL(t, "sqlite")
+	bdb := dbtest.Open(t, url)
+	w := coretest.Build(t, bdb)
+	hub := run(t, w, url, feed.Options{Poll: 50 * time.Millisecond})
+	ch, _ := follow(t, hub, w, coretest.Staff)
+
+	// Another handle on the same file: its writes wake nobody.
+	other := core.New(dbtest.Open(t, url))
+	staff, err := other.Authenticate(ctx, w.Tokens[coretest.Staff])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := other.UpdateConfig(ctx, staff, w.Config, core.Patch{MaxAutoReassignAttempts: core.Some[int64](9)}, core.Precondition{}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case c := <-ch:
+		if c.After.MaxAutoReassignAttempts != 9 {
+			t.Fatalf("got %+v", c.After)
+		}
+	case <-time.After(wait):
+		t.Fatal("the change never arrived")
+	}
+}
