@@ -453,3 +453,24 @@ func TestSubscriptionShutdown(t *testing.T) {
 		}
 	})
 }
+
+// Subscription documents pass the limits queries pass.
+func TestSubscriptionDocumentLimits(t *testing.T) {
+	s := newStreams(t, dbtest.NewURL(t, "sqlite"), feed.Options{}, func(c *server.Config) {
+		c.GraphQLLimits.Depth = 2
+	})
+	ch, err := s.dial(coretest.Staff).Subscribe("1", changedSub, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code := errorCode(t, next(t, ch)); code != "DEPTH_LIMIT_EXCEEDED" {
+		t.Errorf("websocket: %s, want DEPTH_LIMIT_EXCEEDED", code)
+	}
+	sse, err := streamtest.SubscribeSSE(context.Background(), s.srv+"/graphql", "Token "+s.e.Token(coretest.Staff), changedSub, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code := errorCode(t, next(t, sse.Events)); code != "DEPTH_LIMIT_EXCEEDED" {
+		t.Errorf("sse: %s, want DEPTH_LIMIT_EXCEEDED", code)
+	}
+}
