@@ -26,10 +26,28 @@ type Actor struct {
 type pendingKey struct {
 	hash string
 
-	mu   sync.Mutex
-	done bool
-	user *User
-	err  error
+	mu      sync.Mutex
+	done    bool
+	user    *User
+	tokenID int64 // of a good key, for what outlives the request (a subscription)
+	err     error
+}
+
+// actorOfKey is the actor of a key already checked elsewhere (a
+// subscription's audience statement).
+func actorOfKey(u *User, tokenID int64) Actor {
+	return Actor{User: u, key: &pendingKey{done: true, user: u, tokenID: tokenID}}
+}
+
+// tokenID is the id of the good key the actor authenticated with, 0 when
+// none (anonymous, or not checked yet).
+func (a Actor) tokenID() int64 {
+	if a.key == nil {
+		return 0
+	}
+	a.key.mu.Lock()
+	defer a.key.mu.Unlock()
+	return a.key.tokenID
 }
 
 // Authenticated reports whether the actor is a user or presents a key.
@@ -141,6 +159,9 @@ func (s *Service) settle(ctx context.Context, a Actor, scope db.Scope) (Actor, e
 func (s *Service) settleLocked(ctx context.Context, k *pendingKey, row *db.TokenRow, now time.Time) {
 	if !k.done {
 		k.user, k.err = s.checkKey(ctx, row, now)
+		if k.err == nil {
+			k.tokenID = row.TokenID
+		}
 		k.done = true
 	}
 }

@@ -49,7 +49,7 @@ func (s *Service) Authenticate(ctx context.Context, key string) (Actor, error) {
 // has its hash), at now: unknown, revoked and expired keys, and inactive
 // users, are all "Invalid token.". A good key's use is noted, once a minute.
 func (s *Service) checkKey(ctx context.Context, row *db.TokenRow, now time.Time) (*User, error) {
-	if row == nil || row.Revoked != nil || (row.Expires != nil && !row.Expires.After(now)) || !row.User.IsActive {
+	if row == nil || !keyUsable(row.Revoked, row.Expires, row.User.IsActive, now) {
 		return nil, errUnauthenticated(MsgInvalidToken)
 	}
 	if row.LastUsed == nil || now.Sub(*row.LastUsed) > lastUsedResolution {
@@ -57,6 +57,13 @@ func (s *Service) checkKey(ctx context.Context, row *db.TokenRow, now time.Time)
 		_ = s.store.TouchToken(ctx, row.TokenID, now)
 	}
 	return userOf(&row.User), nil
+}
+
+// keyUsable is the rule for a key that exists: not revoked, not expired at
+// now, its user active. A request's key and a subscription's, re-checked
+// at every delivery, are held to it alike.
+func keyUsable(revoked, expires *time.Time, userActive bool, now time.Time) bool {
+	return revoked == nil && (expires == nil || expires.After(now)) && userActive
 }
 
 // Credentials are what a login presents. ClientAddr is the address the

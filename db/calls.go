@@ -139,7 +139,7 @@ func (s *Store) DeleteCall(ctx context.Context, id uuid.UUID, now time.Time, met
 		lockCall, lockCfg = " FOR UPDATE", " FOR UPDATE"
 	}
 	deleted := false
-	err := s.bdb.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+	err := s.writeTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		var callID int64
 		err := tx.QueryRowContext(ctx, "SELECT id FROM calls WHERE uuid = ?"+lockCall, id).Scan(&callID)
 		if errors.Is(err, sql.ErrNoRows) {

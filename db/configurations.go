@@ -173,7 +173,7 @@ func (s *Store) ConfigExists(ctx context.Context, id int64) (bool, error) {
 // database decides, so racing creates cannot both succeed.
 func (s *Store) InsertConfig(ctx context.Context, cfg *Configuration, meta ChangeMeta) error {
 	if !s.postgres() {
-		return s.bdb.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		return s.writeTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 			if _, err := tx.NewInsert().Model(cfg).Exec(ctx); err != nil {
 				return err
 			}
@@ -286,7 +286,7 @@ func (s *Store) UpdateConfig(ctx context.Context, u ConfigUpdate) (*ConfigRow, e
 		return nil, nil
 	}
 	var row *ConfigRow
-	err := s.bdb.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+	err := s.writeTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		prev, err := configForChange(ctx, tx, u.ID)
 		if err != nil || prev == nil || (u.Expect != nil && !prev.Modified.Equal(*u.Expect)) {
 			return err
@@ -475,7 +475,7 @@ func (s *Store) DeleteConfig(ctx context.Context, id int64, expect *time.Time, n
 		return *n > 0, nil
 	}
 	deleted := false
-	err := s.bdb.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+	err := s.writeTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		var err error
 		deleted, err = deleteConfigTx(ctx, tx, id, expect, now, meta)
 		return err

@@ -63,7 +63,7 @@ const importBatch = 1000
 // the rest from meta): all land or none. A uuid already taken is the
 // constraint's error (IsUniqueViolation).
 func (s *Store) Import(ctx context.Context, rows []ImportRow, now time.Time, meta ChangeMeta) error {
-	return s.bdb.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+	return s.writeTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		orgIDs, err := importOrgs(ctx, tx, rows)
 		if err != nil {
 			return err

@@ -15,6 +15,7 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/callcfg/callcfg/core"
+	"github.com/callcfg/callcfg/feed"
 	"github.com/callcfg/callcfg/graph/model"
 )
 
@@ -40,6 +41,20 @@ var kindCodes = map[core.Kind]string{
 	core.KindThrottled:       CodeRateLimited,
 }
 
+// Codes of the live feed's own refusals and ends (the others are the
+// core's: UNAUTHENTICATED, NOT_FOUND, UNAVAILABLE, RATE_LIMITED).
+const (
+	CodeSubscriberTooSlow         = "SUBSCRIBER_TOO_SLOW"
+	CodeSubscriptionLimitExceeded = "SUBSCRIPTION_LIMIT_EXCEEDED"
+	CodeConnectionLimitExceeded   = "CONNECTION_LIMIT_EXCEEDED"
+)
+
+var feedCodes = map[feed.Reason]string{
+	feed.ReasonTooSlow:           CodeSubscriberTooSlow,
+	feed.ReasonSubscriptionLimit: CodeSubscriptionLimitExceeded,
+	feed.ReasonConnectionLimit:   CodeConnectionLimitExceeded,
+}
+
 // errPanic stands for a recovered panic, already logged with its stack.
 var errPanic = errors.New("panic in resolver")
 
@@ -56,6 +71,7 @@ func (p presenter) present(ctx context.Context, err error) *gqlerror.Error {
 		gqlErr  *gqlerror.Error
 		coreErr *core.Error
 		inErr   *model.InputError
+		feedErr *feed.Error
 	)
 	errors.As(err, &gqlErr)
 	out := &gqlerror.Error{}
@@ -76,6 +92,10 @@ func (p presenter) present(ctx context.Context, err error) *gqlerror.Error {
 		case code == CodeRateLimited:
 			out.Extensions["retryAfter"] = coreErr.RetryAfterSeconds()
 		}
+		return out
+	case errors.As(err, &feedErr) && feedCodes[feedErr.Reason] != "":
+		out.Message = feedErr.Message
+		out.Extensions = map[string]any{"code": feedCodes[feedErr.Reason]}
 		return out
 	case errors.As(err, &inErr):
 		field := inputFieldOf(out.Path)

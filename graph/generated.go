@@ -41,6 +41,7 @@ type ResolverRoot interface {
 	DeleteCallAssignmentConfigurationPayload() DeleteCallAssignmentConfigurationPayloadResolver
 	Mutation() MutationResolver
 	Query() QueryResolver
+	Subscription() SubscriptionResolver
 	User() UserResolver
 }
 
@@ -192,6 +193,10 @@ type ComplexityRoot struct {
 		Created                     func(childComplexity int) int
 	}
 
+	Subscription struct {
+		CallAssignmentConfigurationChanged func(childComplexity int, callUUID *uuid.UUID, after *string) int
+	}
+
 	UpdateCallAssignmentConfigurationPayload struct {
 		CallAssignmentConfiguration func(childComplexity int) int
 		ClientMutationID            func(childComplexity int) int
@@ -257,6 +262,9 @@ type QueryResolver interface {
 	Calls(ctx context.Context, first *int, after *string, last *int, before *string, filter *model.CallFilter, orderBy []*model.CallOrder) (*model.CallConnection, error)
 	Me(ctx context.Context) (*core.User, error)
 	CallAssignmentConfigurationChanges(ctx context.Context, first *int, after *string, last *int, before *string, filter *model.CallAssignmentConfigurationChangeFilter) (*model.CallAssignmentConfigurationChangeConnection, error)
+}
+type SubscriptionResolver interface {
+	CallAssignmentConfigurationChanged(ctx context.Context, callUUID *uuid.UUID, after *string) (<-chan *core.Change, error)
 }
 type UserResolver interface {
 	ID(ctx context.Context, obj *core.User) (string, error)
@@ -899,6 +907,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.SetCallAssignmentConfigurationForCallPayload.Created(childComplexity), true
 
+	case "Subscription.callAssignmentConfigurationChanged":
+		if e.ComplexityRoot.Subscription.CallAssignmentConfigurationChanged == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_callAssignmentConfigurationChanged_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.CallAssignmentConfigurationChanged(childComplexity, args["callUuid"].(*uuid.UUID), args["after"].(*string)), true
+
 	case "UpdateCallAssignmentConfigurationPayload.callAssignmentConfiguration":
 		if e.ComplexityRoot.UpdateCallAssignmentConfigurationPayload.CallAssignmentConfiguration == nil {
 			break
@@ -1017,6 +1037,23 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 				Data: buf.Bytes(),
 			}
 		}
+	case ast.Subscription:
+		next := ec._Subscription(ctx, opCtx.Operation.SelectionSet)
+
+		var buf bytes.Buffer
+		return func(ctx context.Context) *graphql.Response {
+			buf.Reset()
+			data := next(ctx)
+
+			if data == nil {
+				return nil
+			}
+			data.MarshalGQL(&buf)
+
+			return &graphql.Response{
+				Data: buf.Bytes(),
+			}
+		}
 
 	default:
 		return graphql.OneShot(graphql.ErrorResponse(ctx, "unsupported GraphQL operation"))
@@ -1070,10 +1107,19 @@ input field as GraphQL names it (` + "`" + `maxAutoReassignAttempts` + "`" + `),
 messages REST gives for the same mistake. RATE_LIMITED (the key is over the
 server's per-key request rate) also carries ` + "`" + `extensions.retryAfter` + "`" + `: the
 seconds to wait before trying again.
+
+Subscriptions run over WebSocket (` + "`" + `graphql-transport-ws` + "`" + `, the key in the
+` + "`" + `connection_init` + "`" + ` payload) or Server-Sent Events (` + "`" + `Accept: text/event-stream` + "`" + `),
+never over plain HTTP. A subscription the server ends sends one last result
+with an error: UNAUTHENTICATED (the key was revoked or expired), NOT_FOUND
+(the call followed is no longer visible), SUBSCRIBER_TOO_SLOW (it did not read
+its changes fast enough). Refused at the start: SUBSCRIPTION_LIMIT_EXCEEDED,
+CONNECTION_LIMIT_EXCEEDED, or any error of a query.
 """
 schema {
   query: Query
   mutation: Mutation
+  subscription: Subscription
 }
 
 """
@@ -1488,6 +1534,30 @@ type Mutation {
   updateCallAssignmentConfiguration(input: UpdateCallAssignmentConfigurationInput!): UpdateCallAssignmentConfigurationPayload!
   deleteCallAssignmentConfiguration(input: DeleteCallAssignmentConfigurationInput!): DeleteCallAssignmentConfigurationPayload!
   setCallAssignmentConfigurationForCall(input: SetCallAssignmentConfigurationForCallInput!): SetCallAssignmentConfigurationForCallPayload!
+}
+
+type Subscription {
+  """
+  Every change of a configuration the subscriber may see, pushed once it is
+  final (usually milliseconds after its commit), oldest first, each once.
+  Visibility is the feed's and is checked at delivery: whoever may see a call
+  sees its changes; staff and support see all, those of deleted calls too.
+  A key that is revoked or expires, or a user deactivated, ends the
+  subscription with UNAUTHENTICATED; with ` + "`" + `callUuid` + "`" + `, a call the subscriber
+  can no longer see ends it with NOT_FOUND (a call it cannot see at the
+  start is NOT_FOUND at once).
+
+  ` + "`" + `after` + "`" + ` is a change cursor (a change's ` + "`" + `cursor` + "`" + `, or a feed's ` + "`" + `endCursor` + "`" + `):
+  the changes after it come first, from the store, then the live ones, with
+  no gap and no duplicate, so a client that lost its connection resumes
+  where it was. Without it, only changes after the subscription starts.
+  """
+  callAssignmentConfigurationChanged(
+    "Only the changes of this call's configurations."
+    callUuid: UUID
+    "Resume after this change cursor."
+    after: String
+  ): CallAssignmentConfigurationChange!
 }
 `, BuiltIn: false},
 }
@@ -2234,6 +2304,28 @@ func (ec *executionContext) field_Query_node_args(ctx context.Context, rawArgs m
 		return nil, err
 	}
 	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Subscription_callAssignmentConfigurationChanged_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "callUuid",
+		func(ctx context.Context, v any) (*uuid.UUID, error) {
+			return ec.unmarshalOUUID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["callUuid"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
 	return args, nil
 }
 
@@ -5006,6 +5098,50 @@ func (ec *executionContext) _SetCallAssignmentConfigurationForCallPayload_client
 }
 func (ec *executionContext) fieldContext_SetCallAssignmentConfigurationForCallPayload_clientMutationId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SetCallAssignmentConfigurationForCallPayload", field, false, false, "String")
+}
+
+func (ec *executionContext) _Subscription_callAssignmentConfigurationChanged(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_callAssignmentConfigurationChanged(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().CallAssignmentConfigurationChanged(ctx, fc.Args["callUuid"].(*uuid.UUID), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *core.Change) graphql.Marshaler {
+			return ec.marshalNCallAssignmentConfigurationChange2ᚖgithubᚗcomᚋcallcfgᚋcallcfgᚋcoreᚐChange(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_callAssignmentConfigurationChanged(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CallAssignmentConfigurationChange(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_callAssignmentConfigurationChanged_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _UpdateCallAssignmentConfigurationPayload_callAssignmentConfiguration(ctx context.Context, field graphql.CollectedField, obj *model.UpdateCallAssignmentConfigurationPayload) (ret graphql.Marshaler) {
@@ -7929,6 +8065,26 @@ func (ec *executionContext) _SetCallAssignmentConfigurationForCallPayload(ctx co
 	}
 
 	return out
+}
+
+var subscriptionImplementors = []string{"Subscription"}
+
+func (ec *executionContext) _Subscription(ctx context.Context, sel ast.SelectionSet) func(ctx context.Context) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, subscriptionImplementors)
+	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
+		Object: "Subscription",
+	})
+	if len(fields) != 1 {
+		graphql.AddErrorf(ctx, "must subscribe to exactly one stream")
+		return nil
+	}
+
+	switch fields[0].Name {
+	case "callAssignmentConfigurationChanged":
+		return ec._Subscription_callAssignmentConfigurationChanged(ctx, fields[0])
+	default:
+		panic("unknown field " + strconv.Quote(fields[0].Name))
+	}
 }
 
 var updateCallAssignmentConfigurationPayloadImplementors = []string{"UpdateCallAssignmentConfigurationPayload"}

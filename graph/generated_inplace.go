@@ -61,7 +61,10 @@ var inplacePolicy = inplace.Policy{
 		"node":                               inplace.Blocking,
 	},
 	"SetCallAssignmentConfigurationForCallPayload": nil,
-	"UpdateCallAssignmentConfigurationPayload":     nil,
+	"Subscription": {
+		"callAssignmentConfigurationChanged": inplace.Blocking,
+	},
+	"UpdateCallAssignmentConfigurationPayload": nil,
 	"User": {
 		"id": inplace.Blocking,
 	},

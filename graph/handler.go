@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/errcode"
@@ -23,6 +24,7 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/callcfg/callcfg/core"
+	"github.com/callcfg/callcfg/feed"
 	"github.com/callcfg/callcfg/graph/model"
 	"github.com/callcfg/callcfg/graph/trusted"
 	"github.com/callcfg/callcfg/links"
@@ -50,8 +52,18 @@ type Options struct {
 	TrustedDocuments *trusted.Store
 	// OnOperation, when set, hears of every executed operation: its name,
 	// type and outcome ("ok" or the first error's extensions.code), for
-	// metrics.
+	// metrics. A subscription is heard of when it is refused or ends with
+	// an error, not at each change it delivers.
 	OnOperation func(name, opType, outcome string)
+	// Feed, when set, runs subscriptions: over WebSocket and Server-Sent
+	// Events on the same path. Without it, neither transport is served.
+	Feed *feed.Hub
+	// Origins may open a WebSocket from a browser page besides the
+	// server's own origin (the CORS origins; "*" any).
+	Origins []string
+	// KeepAlive is how often a quiet stream is pinged; zero takes
+	// DefaultKeepAlive.
+	KeepAlive time.Duration
 }
 
 // Limits bound what one request may cost. Zero fields take the defaults.
@@ -118,6 +130,7 @@ func (l Limits) withDefaults() Limits {
 type handler struct {
 	srv        *gqlhandler.Server
 	svc        *core.Service
+	hub        *feed.Hub
 	opts       Options
 	queryCache *queryCache
 	apqCache   *byteCache[string]
@@ -138,11 +151,12 @@ func newHandler(svc *core.Service, opts Options) *handler {
 	}
 	limits := opts.Limits.withDefaults()
 
-	cfg := Config{Resolvers: &Resolver{svc: svc}}
+	cfg := Config{Resolvers: &Resolver{svc: svc, hub: opts.Feed}}
 	setComplexity(&cfg)
 
 	h := &handler{
 		svc:        svc,
+		hub:        opts.Feed,
 		opts:       opts,
 		links:      links.NewBase(opts.PublicURL),
 		queryCache: newQueryCache(limits.QueryCacheBytes, limits.CacheableQueryBytes),
@@ -151,6 +165,16 @@ func newHandler(svc *core.Service, opts Options) *handler {
 	}
 	srv := gqlhandler.New(NewExecutableSchema(cfg))
 	h.srv = srv
+	if h.hub != nil {
+		// Before httpTransport, which claims every request without an
+		// Upgrade header.
+		keepAlive := opts.KeepAlive
+		if keepAlive <= 0 {
+			keepAlive = DefaultKeepAlive
+		}
+		srv.AddTransport(newWSTransport(h, keepAlive))
+		srv.AddTransport(sseTransport{sse: transport.SSE{KeepAlivePingInterval: keepAlive}, maxBytes: opts.MaxBodyBytes})
+	}
 	// GET serves queries only (see httpTransport), so a link or a prefetch
 	// can never change data.
 	srv.AddTransport(httpTransport{maxBytes: opts.MaxBodyBytes})
@@ -179,6 +203,9 @@ func newHandler(svc *core.Service, opts Options) *handler {
 	if opts.OnOperation != nil {
 		srv.AroundResponses(observe(opts.OnOperation))
 	}
+	// Inside observe, which then sees a subscription's last error.
+	srv.AroundOperations(subscriptionOperations)
+	srv.AroundResponses(subscriptionResponses)
 
 	return h
 }
@@ -204,6 +231,10 @@ func observe(report func(name, opType, outcome string)) graphql.ResponseMiddlewa
 		name, opType := oc.OperationName, "unknown"
 		if oc.Operation != nil {
 			name, opType = oc.Operation.Name, string(oc.Operation.Operation)
+		}
+		if oc.Operation != nil && oc.Operation.Operation == ast.Subscription && len(resp.Errors) == 0 {
+			// A change delivered, not an operation: the feed counts those.
+			return resp
 		}
 		outcome := "ok"
 		if len(resp.Errors) > 0 {

@@ -190,3 +190,13 @@ func (r *request) configsByCallID(ctx context.Context, callIDs []int64) ([]*core
 	}
 	return out, err
 }
+
+// fork is a request for one result of a subscription: the same caller,
+// with loaders of its own (made on first use), so that what one result cached neither
+// piles up over a long-lived connection nor goes stale.
+func (r *request) fork() *request {
+	a, err := r.Actor(context.Background())
+	f := &request{svc: r.svc, header: r.header, actor: a, err: err}
+	f.once.Do(func() {})
+	return f
+}

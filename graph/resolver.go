@@ -8,6 +8,7 @@ import (
 	"github.com/vikstrous/dataloadgen"
 
 	"github.com/callcfg/callcfg/core"
+	"github.com/callcfg/callcfg/feed"
 	"github.com/callcfg/callcfg/graph/model"
 )
 
@@ -16,6 +17,7 @@ import (
 // and validation are the core's, so both faces apply the same rules.
 type Resolver struct {
 	svc *core.Service
+	hub *feed.Hub // nil: no subscriptions
 }
 
 func (r *Resolver) Query() QueryResolver       { return &queryResolver{r} }

@@ -137,6 +137,17 @@ func (t httpTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.G
 			exec.DispatchError(graphql.WithOperationContext(ctx, opCtx), gqlerror.List{err}))
 		return
 	}
+	if opCtx.Operation.Operation == ast.Subscription {
+		// A request error: one response cannot carry a stream.
+		err := gqlerror.Errorf("A subscription needs a stream: open a WebSocket (graphql-transport-ws) or ask for Server-Sent Events (Accept: text/event-stream).")
+		errcode.Set(err, CodeBadRequest)
+		status := http.StatusOK
+		if media == mediaGraphQLResponse {
+			status = http.StatusBadRequest
+		}
+		writeRequestError(w, media, status, exec.DispatchError(graphql.WithOperationContext(ctx, opCtx), gqlerror.List{err}))
+		return
+	}
 	responses, ctx := exec.DispatchOperation(ctx, opCtx)
 	writeResponse(w, media, responses(ctx))
 }

@@ -59,6 +59,11 @@ type Observer struct {
 	durations *prometheus.HistogramVec
 	graphql   *prometheus.CounterVec
 	queries   prometheus.Counter
+	// The live feed's figures, by transport (websocket, sse).
+	streamConns   *prometheus.GaugeVec
+	subscriptions *prometheus.GaugeVec
+	delivered     *prometheus.CounterVec
+	dropped       *prometheus.CounterVec
 	// operations are the GraphQL operation names that get a label of
 	// their own; replaced whole, so a reload never shows half a set.
 	operations atomic.Pointer[map[string]bool]
@@ -86,13 +91,46 @@ func NewObserver(logger *slog.Logger, bdb *bun.DB) *Observer {
 		Name: "callcfg_db_statements_total",
 		Help: "SQL statements sent to the database.",
 	})
+	o.streamConns = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "callcfg_subscription_connections",
+		Help: "Open subscription connections (WebSockets, Server-Sent Events streams) by transport.",
+	}, []string{"transport"})
+	o.subscriptions = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "callcfg_subscriptions_active",
+		Help: "Active GraphQL subscriptions by transport.",
+	}, []string{"transport"})
+	o.delivered = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "callcfg_subscription_changes_delivered_total",
+		Help: "Changes delivered to subscribers, by transport.",
+	}, []string{"transport"})
+	o.dropped = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "callcfg_subscribers_dropped_total",
+		Help: "Subscriptions the server ended, by transport and reason (too_slow, unauthenticated, not_found, shutdown).",
+	}, []string{"transport", "reason"})
 	o.registry.MustRegister(o.requests, o.durations, o.graphql, o.queries,
+		o.streamConns, o.subscriptions, o.delivered, o.dropped,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if bdb != nil {
 		o.registry.MustRegister(collectors.NewDBStatsCollector(bdb.DB, "callcfg"))
 		db.OnStatement(bdb, o.queries.Inc)
 	}
 	return o
+}
+
+// The live feed's metrics (feed.Metrics): its transports and reasons are
+// the server's own few words.
+
+func (o *Observer) ConnectionOpened(transport string) { o.streamConns.WithLabelValues(transport).Inc() }
+func (o *Observer) ConnectionClosed(transport string) { o.streamConns.WithLabelValues(transport).Dec() }
+func (o *Observer) SubscriptionStarted(transport string) {
+	o.subscriptions.WithLabelValues(transport).Inc()
+}
+func (o *Observer) SubscriptionEnded(transport string) {
+	o.subscriptions.WithLabelValues(transport).Dec()
+}
+func (o *Observer) Delivered(transport string) { o.delivered.WithLabelValues(transport).Inc() }
+func (o *Observer) Dropped(transport, reason string) {
+	o.dropped.WithLabelValues(transport, reason).Inc()
 }
 
 // Label values of GraphQL operations that are not known by name.

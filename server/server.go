@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/callcfg/callcfg/core"
+	"github.com/callcfg/callcfg/feed"
 	"github.com/callcfg/callcfg/graph"
 	"github.com/callcfg/callcfg/graph/playground"
 	"github.com/callcfg/callcfg/graph/trusted"
@@ -62,6 +63,13 @@ type Config struct {
 
 	// TrustedDocuments, when set, are the only GraphQL operations run.
 	TrustedDocuments *trusted.Store
+
+	// Feed, when set, serves GraphQL subscriptions over WebSocket and
+	// Server-Sent Events on /graphql; its owner runs and stops it.
+	Feed *feed.Hub
+	// StreamKeepAlive is how often a quiet subscription stream is pinged;
+	// zero takes graph.DefaultKeepAlive.
+	StreamKeepAlive time.Duration
 }
 
 // DefaultConfig is what serve uses when no flag says otherwise.
@@ -104,6 +112,9 @@ func New(svc *core.Service, cfg Config) http.Handler {
 		OnOperation:   cfg.Observer.ObserveGraphQL,
 
 		TrustedDocuments: cfg.TrustedDocuments,
+		Feed:             cfg.Feed,
+		Origins:          cfg.CORSOrigins,
+		KeepAlive:        cfg.StreamKeepAlive,
 	}))
 	if cfg.Playground {
 		pg := playground.Handler(playground.Options{Endpoint: "/graphql", Title: "callcfg GraphiQL", BasePath: "/graphiql"})
@@ -118,9 +129,15 @@ func New(svc *core.Service, cfg Config) http.Handler {
 }
 
 // deadline bounds each request's context, and so every database call made
-// for it.
+// for it. A stream (a subscription's WebSocket or Server-Sent Events) lasts
+// as long as its client wants: its database work is bounded statement by
+// statement instead.
 func deadline(d time.Duration, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/graphql" && graph.IsStream(r) {
+			next.ServeHTTP(w, r)
+			return
+		}
 		ctx, cancel := context.WithTimeout(r.Context(), d)
 		defer cancel()
 		next.ServeHTTP(w, r.WithContext(ctx))

@@ -16,6 +16,7 @@ import (
 
 	"github.com/callcfg/callcfg/core"
 	"github.com/callcfg/callcfg/db"
+	"github.com/callcfg/callcfg/feed"
 	"github.com/callcfg/callcfg/links"
 	"github.com/callcfg/callcfg/ops"
 	"github.com/callcfg/callcfg/server"
@@ -78,6 +79,18 @@ func (c *serveCmd) Run(ctx context.Context, env *cmdEnv) error {
 		return err // checked above already
 	}
 	defer reloadOnHangup(f.trustedDocs, cfg.Observer, f.operationNames, logger)()
+
+	// The live feed: one hub, woken by the database's notifications (heard
+	// over the direct URL, as LISTEN does not survive a transaction pooler)
+	// or, on SQLite, by this process's writes.
+	feedOpts := f.feedOptions()
+	feedOpts.Logger, feedOpts.Metrics = logger, cfg.Observer
+	hub := feed.New(svc, feedOpts)
+	feedCtx, stopFeed := context.WithCancel(context.Background())
+	defer stopFeed()
+	go hub.Run(feedCtx)
+	go svc.WatchFeed(feedCtx, f.directURL(), listenerPing, logger, hub.Wake)
+	cfg.Feed = hub
 	srv := &http.Server{
 		Handler:           server.New(svc, cfg),
 		ReadHeaderTimeout: f.ReadHeaderTimeout,
@@ -116,6 +129,11 @@ func (c *serveCmd) Run(ctx context.Context, env *cmdEnv) error {
 	case <-env.hurry.Done():
 	}
 	logger.Info("shutting down: finishing requests in flight")
+	// Subscribers first: an event stream is a request in flight that would
+	// otherwise hold Shutdown until its timeout; WebSockets, which Shutdown
+	// does not track, are closed with 1001 so that clients reconnect
+	// elsewhere.
+	hub.Close()
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), f.ShutdownTimeout)
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil {
@@ -126,6 +144,10 @@ func (c *serveCmd) Run(ctx context.Context, env *cmdEnv) error {
 	}
 	return nil
 }
+
+// listenerPing is how long a silent change listener waits before it checks
+// that its session still delivers.
+const listenerPing = 10 * time.Second
 
 func dbKind(bdb *bun.DB) string {
 	if db.IsPostgres(bdb) {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/callcfg/callcfg/core"
 	"github.com/callcfg/callcfg/db"
+	"github.com/callcfg/callcfg/feed"
 	"github.com/callcfg/callcfg/graph/trusted"
 	"github.com/callcfg/callcfg/ops"
 	"github.com/callcfg/callcfg/server"
@@ -31,7 +32,7 @@ import (
 // dbSettings are the database settings every command takes.
 type dbSettings struct {
 	DatabaseURL          string `name:"database-url" env:"DATABASE_URL" default:"${databaseURL}" help:"postgres://user:pass@host:5432/db (production) or sqlite://PATH (embedded)."`
-	DatabaseDirectURL    string `name:"database-direct-url" env:"DATABASE_DIRECT_URL" help:"A PostgreSQL URL that bypasses any transaction pooler, for what needs a session (migrations); default: --database-url."`
+	DatabaseDirectURL    string `name:"database-direct-url" env:"DATABASE_DIRECT_URL" help:"A PostgreSQL URL that bypasses any transaction pooler, for what needs a session (migrations, the change listener); default: --database-url."`
 	DBPreparedStatements string `name:"db-prepared-statements" env:"DB_PREPARED_STATEMENTS" enum:"on,off" default:"on" help:"off sends every statement unnamed, as PgBouncer before 1.21 in transaction mode needs (on, off)."`
 }
 
@@ -44,11 +45,7 @@ func (d *dbSettings) open(ctx context.Context, opts db.Options) (*bun.DB, error)
 // openDirect connects over the direct URL, for migrations: their lock,
 // which keeps replicas from migrating at once, belongs to a session.
 func (d *dbSettings) openDirect(ctx context.Context) (*bun.DB, error) {
-	direct := d.DatabaseDirectURL
-	if direct == "" {
-		direct = d.DatabaseURL
-	}
-	return db.Open(ctx, direct, db.Options{MaxOpenConns: 2, Unprepared: true})
+	return db.Open(ctx, d.directURL(), db.Options{MaxOpenConns: 2, Unprepared: true})
 }
 
 // migrate applies pending migrations over the direct URL.
@@ -93,6 +90,12 @@ type serveSettings struct {
 	RateLimit     float64       `name:"rate-limit" env:"RATE_LIMIT" default:"0" help:"Requests per second per API key, per replica; 0: no limit."`
 	RateBurst     int           `name:"rate-burst" env:"RATE_BURST" default:"50" help:"Requests an API key may make at once when --rate-limit is set."`
 
+	SubscriptionsPerConnection    int           `name:"subscriptions-per-connection" env:"SUBSCRIPTIONS_PER_CONNECTION" default:"${subsPerConn}" help:"GraphQL subscriptions one WebSocket may carry (SUBSCRIPTION_LIMIT_EXCEEDED above)."`
+	SubscriptionConnectionsPerKey int           `name:"subscription-connections-per-key" env:"SUBSCRIPTION_CONNECTIONS_PER_KEY" default:"${connsPerKey}" help:"Subscription connections (WebSockets, event streams) one API key may hold open, per replica (CONNECTION_LIMIT_EXCEEDED above)."`
+	SubscriptionBuffer            int           `name:"subscription-buffer" env:"SUBSCRIPTION_BUFFER" default:"${subBuffer}" help:"Changes that may wait for one subscriber; one that falls further behind is closed (SUBSCRIBER_TOO_SLOW)."`
+	SubscriptionRecheck           time.Duration `name:"subscription-recheck" env:"SUBSCRIPTION_RECHECK" default:"${subRecheck}" help:"How often every subscriber's key and call are checked again, so that a revoked key ends a quiet subscription within this long."`
+	FeedPoll                      time.Duration `name:"feed-poll" env:"FEED_POLL" default:"${feedPoll}" help:"How often a replica reads the change feed without a notification: the most a change waits when its notification was lost."`
+
 	CORSOrigins   string `name:"cors-origins" env:"CORS_ORIGINS" help:"Comma-separated origins (or *) allowed to call the API from a browser."`
 	LogFormat     string `name:"log-format" env:"LOG_FORMAT" enum:"text,json" default:"text" help:"Log format (text, json)."`
 	LogLevel      string `name:"log-level" env:"LOG_LEVEL" enum:"debug,info,warn,error" default:"info" help:"info logs one line per request; warn only problems (debug, info, warn, error)."`
@@ -132,6 +135,11 @@ func settingDefaults() kong.Vars {
 		"maxLoginKeys":   num(int64(login.MaxKeys)),
 		"loginRate":      strconv.FormatFloat(login.ClientRate, 'g', -1, 64),
 		"loginBurst":     num(int64(login.ClientBurst)),
+		"subsPerConn":    num(feed.DefaultSubscriptionsPerConn),
+		"connsPerKey":    num(feed.DefaultConnsPerKey),
+		"subBuffer":      num(feed.DefaultBuffer),
+		"subRecheck":     feed.DefaultRecheck.String(),
+		"feedPoll":       feed.DefaultPoll.String(),
 	}
 }
 
@@ -172,6 +180,16 @@ func (s *serveSettings) Validate() error {
 		return bad("rate-limit", s.RateLimit, "a number of 0 or more")
 	case s.RateBurst < 1:
 		return bad("rate-burst", s.RateBurst, "1 or more")
+	case s.SubscriptionsPerConnection < 1:
+		return bad("subscriptions-per-connection", s.SubscriptionsPerConnection, "1 or more")
+	case s.SubscriptionConnectionsPerKey < 1:
+		return bad("subscription-connections-per-key", s.SubscriptionConnectionsPerKey, "1 or more")
+	case s.SubscriptionBuffer < 1:
+		return bad("subscription-buffer", s.SubscriptionBuffer, "1 or more")
+	case s.SubscriptionRecheck < time.Second:
+		return bad("subscription-recheck", s.SubscriptionRecheck, "a duration of 1s or more")
+	case s.FeedPoll < 10*time.Millisecond:
+		return bad("feed-poll", s.FeedPoll, "a duration of 10ms or more")
 	}
 	for _, d := range []struct {
 		flag string
@@ -243,6 +261,23 @@ func (s *serveSettings) config() server.Config {
 	cfg.PublicMetrics = s.PublicMetrics
 	cfg.TrustedDocuments = s.trustedDocs
 	return cfg
+}
+
+// feedOptions are the live feed's settings.
+func (s *serveSettings) feedOptions() feed.Options {
+	return feed.Options{
+		Poll: s.FeedPoll, Recheck: s.SubscriptionRecheck, Buffer: s.SubscriptionBuffer,
+		SubscriptionsPerConn: s.SubscriptionsPerConnection, ConnsPerKey: s.SubscriptionConnectionsPerKey,
+		Timeout: s.RequestTimeout,
+	}
+}
+
+// directURL is the URL that bypasses a transaction pooler.
+func (d *dbSettings) directURL() string {
+	if d.DatabaseDirectURL != "" {
+		return d.DatabaseDirectURL
+	}
+	return d.DatabaseURL
 }
 
 // coreOptions is the core's part of the settings.

@@ -49,6 +49,11 @@ func TestBadSettingsAreRefused(t *testing.T) {
 		{"IDLE_TIMEOUT", "2m30", "-1s"},
 		{"DRAIN_DELAY", "5", "-5s"},
 		{"SHUTDOWN_TIMEOUT", "20", "-1s"},
+		{"SUBSCRIPTIONS_PER_CONNECTION", "many", "0"},
+		{"SUBSCRIPTION_CONNECTIONS_PER_KEY", "0", "-1"},
+		{"SUBSCRIPTION_BUFFER", "1k", "0"},
+		{"SUBSCRIPTION_RECHECK", "60", "100ms"},
+		{"FEED_POLL", "5", "1ms"},
 	}
 	for _, c := range cases {
 		flag := "--" + strings.ReplaceAll(strings.ToLower(c.env), "_", "-")

@@ -111,6 +111,9 @@ type SetCallAssignmentConfigurationForCallPayload struct {
 	ClientMutationID *string `json:"clientMutationId,omitempty"`
 }
 
+type Subscription struct {
+}
+
 // Changes some settings of a configuration: an omitted field is left alone, an
 // explicit null is an input error. `modified` changes even when no value does.
 type UpdateCallAssignmentConfigurationInput struct {

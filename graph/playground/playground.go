@@ -242,9 +242,14 @@ func connectSources(endpoint string) ([]string, error) {
 	src := []string{"'self'"}
 	switch {
 	case u.Scheme == "" && u.Host == "":
-		// Same origin.
+		// Same origin: 'self' covers its WebSocket (ws: or wss:) too.
 	case (u.Scheme == "http" || u.Scheme == "https") && u.Host != "":
-		src = append(src, u.Scheme+"://"+u.Host)
+		// Subscriptions open a WebSocket on the endpoint's host.
+		ws := "ws"
+		if u.Scheme == "https" {
+			ws = "wss"
+		}
+		src = append(src, u.Scheme+"://"+u.Host, ws+"://"+u.Host)
 	default:
 		return nil, fmt.Errorf("want a path or an absolute http(s) URL")
 	}

@@ -323,7 +323,7 @@ func TestOptions(t *testing.T) {
 			name:     "absolute endpoint on another origin",
 			opts:     Options{Endpoint: "https://api.example.com:8443/graphql"},
 			wantHTML: []string{`data-endpoint="https://api.example.com:8443/graphql"`},
-			wantCSP:  "connect-src 'self' https://api.example.com:8443;",
+			wantCSP:  "connect-src 'self' https://api.example.com:8443 wss://api.example.com:8443;",
 		},
 	}
 	for _, tc := range tests {

@@ -7,18 +7,24 @@ package servertest
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/uptrace/bun"
 
 	"github.com/callcfg/callcfg/core/coretest"
 	"github.com/callcfg/callcfg/db/dbtest"
+	"github.com/callcfg/callcfg/feed"
+	"github.com/callcfg/callcfg/ops"
 	"github.com/callcfg/callcfg/server"
 )
 
@@ -27,6 +33,13 @@ type Env struct {
 	W   *coretest.World
 	DB  *bun.DB
 	Srv *httptest.Server
+	// URL is the database's (through PgBouncer for that kind).
+	URL string
+	// Feed is the live feed's hub when ServeFeed made one.
+	Feed *feed.Hub
+	// ListenURL, when set, is where ServeFeed's hub listens for
+	// notifications; otherwise the direct URL of URL.
+	ListenURL string
 }
 
 // New builds the world on the database at dbURL and serves it with the
@@ -34,7 +47,9 @@ type Env struct {
 func New(t testing.TB, dbURL string, configure ...func(*server.Config)) *Env {
 	t.Helper()
 	bdb := dbtest.Open(t, dbURL)
-	return Serving(t, coretest.Build(t, bdb), bdb, configure...)
+	e := Serving(t, coretest.Build(t, bdb), bdb, configure...)
+	e.URL = dbURL
+	return e
 }
 
 // Serving serves a world already built on bdb (with core options of its
@@ -142,4 +157,37 @@ func Dig(v any, path string) any {
 		}
 	}
 	return v
+}
+
+// ServeFeed serves e's world once more with a live feed: a hub woken as
+// serve wakes it (LISTEN over the direct URL on PostgreSQL, this process's
+// writes on SQLite). The hub closes before the server when the test ends,
+// so that no stream holds the server's Close.
+func (e *Env) ServeFeed(t testing.TB, opts feed.Options, configure ...func(*server.Config)) *httptest.Server {
+	t.Helper()
+	obs := ops.NewObserver(slog.Default(), e.DB)
+	opts.Metrics = obs
+	hub := feed.New(e.W.Svc, opts)
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); hub.Run(ctx) }()
+	go func() {
+		defer wg.Done()
+		listen := e.ListenURL
+		if listen == "" {
+			listen = dbtest.DirectURL(e.URL)
+		}
+		e.W.Svc.WatchFeed(ctx, listen, time.Second, slog.Default(), hub.Wake)
+	}()
+	srv := e.Serve(t, append(configure, func(c *server.Config) {
+		c.Feed, c.Observer = hub, obs
+	})...)
+	t.Cleanup(func() {
+		hub.Close()
+		cancel()
+		wg.Wait()
+	})
+	e.Feed = hub
+	return srv
 }

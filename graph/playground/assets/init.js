@@ -14,8 +14,16 @@
   // createFetcher hands the URL straight to fetch(); resolving it against
   // the page location makes a relative endpoint such as "/graphql" work no
   // matter where the playground is mounted or which host/port serves it.
+  var endpoint = new URL(cfg.endpoint, window.location.href);
+  // Subscriptions go over a WebSocket to the same endpoint
+  // (graphql-transport-ws; the graphql-ws client is part of GraphiQL's
+  // bundle). GraphiQL sends the Headers tab as the connection_init
+  // payload, so the same {"Authorization": "Token …"} works for both.
+  var socket = new URL(endpoint.href);
+  socket.protocol = endpoint.protocol === 'https:' ? 'wss:' : 'ws:';
   var fetcher = GraphiQL.createFetcher({
-    url: new URL(cfg.endpoint, window.location.href).href,
+    url: endpoint.href,
+    subscriptionUrl: socket.href,
   });
 
   // Replaces the "Loading…" placeholder in the same element.
