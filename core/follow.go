@@ -3,6 +3,7 @@ package core
 import (
 	"context"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -195,10 +196,11 @@ func (s *Service) StartFollowing(ctx context.Context, a Actor, call *uuid.UUID, 
 }
 
 // WatchFeed calls wake whenever the feed may have grown, until ctx ends:
-// on PostgreSQL on every notification of a commit that recorded a change,
-// heard by a session of its own over directURL (which must not go
-// through a transaction pooler; interval is how often a silent session
-// checks that it is alive); on SQLite after every write of this process.
+// after every write of this process, and on PostgreSQL on every
+// notification of another process's commit that recorded a change, heard
+// by a session of its own over directURL (which must not go through a
+// transaction pooler; interval is how often a silent session checks that
+// it is alive), which also tells the other replicas of this one's writes.
 // A notification is only a wake-up: a follower must also look from time to
 // time, for what was committed while nobody listened. It returns when ctx
 // ends.
@@ -213,9 +215,20 @@ func (s *Service) WatchFeed(ctx context.Context, directURL string, interval time
 		<-ctx.Done()
 		return
 	}
+	// This process's writes wake its followers at once, and the other
+	// replicas' through a notification once there is a listener to send it.
+	var listener atomic.Pointer[db.ChangeListener]
+	stop := db.OnChangesCommitted(bdb, func() {
+		wake()
+		if l := listener.Load(); l != nil {
+			l.Announce()
+		}
+	})
+	defer stop()
 	for {
 		l, err := db.ListenChanges(ctx, directURL, interval, log)
 		if err == nil {
+			listener.Store(l)
 			l.Run(ctx, wake)
 			return
 		}

@@ -197,6 +197,7 @@ func (s *Store) InsertConfig(ctx context.Context, cfg *Configuration, meta Chang
 	if row == nil {
 		return sql.ErrNoRows
 	}
+	s.changesCommitted()
 	cfg.ID = *row
 	return nil
 }
@@ -277,10 +278,11 @@ func (s *Store) UpdateConfig(ctx context.Context, u ConfigUpdate) (*ConfigRow, e
 		return nil, nil
 	}
 	if s.postgres() {
+		dest := configOnlyDest
 		if u.Scope != nil {
-			return first(collectOnce(ctx, s, updateStatement(s.text(), u), configDest))
+			dest = configDest
 		}
-		return first(collectOnce(ctx, s, updateStatement(s.text(), u), configOnlyDest))
+		return s.wrote(first(collectOnce(ctx, s, updateStatement(s.text(), u), dest)))
 	}
 	if u.Scope != nil {
 		return nil, nil
@@ -448,7 +450,17 @@ func (s *Store) updateWithKeyCheck(ctx context.Context, u ConfigUpdate) (*Config
 	if !keyFound || !found || len(rows) == 0 {
 		return nil, nil
 	}
+	s.changesCommitted()
 	return &rows[0], nil
+}
+
+// wrote passes on what a write returned, after telling the followers of
+// the change it recorded when it wrote a row.
+func (s *Store) wrote(row *ConfigRow, err error) (*ConfigRow, error) {
+	if err == nil && row != nil {
+		s.changesCommitted()
+	}
+	return row, err
 }
 
 // DeleteConfig deletes the configuration with this id, if modified still
@@ -471,6 +483,9 @@ func (s *Store) DeleteConfig(ctx context.Context, id int64, expect *time.Time, n
 		n, err := first(collectOnce(ctx, s, q, func(n *int64) []any { return []any{n} }))
 		if err != nil || n == nil {
 			return false, err
+		}
+		if *n > 0 {
+			s.changesCommitted()
 		}
 		return *n > 0, nil
 	}

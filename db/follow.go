@@ -133,10 +133,12 @@ type watchers struct {
 }
 
 // OnChangesCommitted calls fn after every write through bdb in this
-// process that may have recorded a change has committed: the wake-up of a
-// follower on SQLite, which has no notifications. A write by another
-// process (the CLI) wakes nobody; followers poll for those. The returned
-// function stops the calls.
+// process that may have recorded a change has committed: the wake-up of
+// this process's followers, and on PostgreSQL the cue to notify the other
+// replicas' (see ChangeListener.Announce), as no trigger does it inside
+// the writing transaction. A write by another process wakes nobody here
+// unless it notifies; followers poll for those. The returned function
+// stops the calls.
 func OnChangesCommitted(bdb *bun.DB, fn func()) (stop func()) {
 	v, _ := changeWatchers.LoadOrStore(bdb, &watchers{fns: map[int]func(){}})
 	w := v.(*watchers)
@@ -159,17 +161,25 @@ func (s *Store) writeTx(ctx context.Context, fn func(ctx context.Context, tx bun
 	if err != nil {
 		return err
 	}
-	if v, ok := changeWatchers.Load(s.bdb); ok {
-		w := v.(*watchers)
-		w.mu.Lock()
-		fns := make([]func(), 0, len(w.fns))
-		for _, fn := range w.fns {
-			fns = append(fns, fn)
-		}
-		w.mu.Unlock()
-		for _, fn := range fns {
-			fn()
-		}
-	}
+	s.changesCommitted()
 	return nil
+}
+
+// changesCommitted tells OnChangesCommitted's listeners that a write which
+// may have recorded changes has committed.
+func (s *Store) changesCommitted() {
+	v, ok := changeWatchers.Load(s.bdb)
+	if !ok {
+		return
+	}
+	w := v.(*watchers)
+	w.mu.Lock()
+	fns := make([]func(), 0, len(w.fns))
+	for _, fn := range w.fns {
+		fns = append(fns, fn)
+	}
+	w.mu.Unlock()
+	for _, fn := range fns {
+		fn()
+	}
 }

@@ -11,9 +11,26 @@ import (
 	"github.com/uptrace/bun/driver/pgdriver"
 )
 
-// ChangesChannel is where the changes table's trigger notifies each commit
-// that recorded a change (see the changes migration).
+// ChangesChannel is where a process that committed changes says so: a
+// replica's ChangeListener after its own writes (Announce), the CLI after
+// its command (NotifyChanges). Not a trigger in the writing transaction: a
+// notifying transaction takes a lock of the whole cluster at commit, which
+// serialised every write and cost a third of the writes' throughput.
 const ChangesChannel = "callcfg_changes"
+
+// announceGap is the least time between two notifications of one replica:
+// the writes committed meanwhile share the next one. Other replicas hear
+// of a change at most this much later; this one's followers at once.
+const announceGap = 5 * time.Millisecond
+
+// NotifyChanges tells every replica's listener that changes were committed.
+func NotifyChanges(ctx context.Context, bdb *bun.DB) error {
+	if !IsPostgres(bdb) {
+		return nil
+	}
+	_, err := bdb.ExecContext(ctx, "NOTIFY "+ChangesChannel)
+	return err
+}
 
 // pingChannel carries the listener's own pings: a notification it sends
 // itself and must hear back, which proves the session still delivers.
@@ -28,6 +45,7 @@ type ChangeListener struct {
 	bdb      *bun.DB
 	interval time.Duration
 	log      *slog.Logger
+	pending  chan struct{}
 }
 
 // ListenChanges connects to rawURL (a direct PostgreSQL URL) for a
@@ -47,7 +65,39 @@ func ListenChanges(ctx context.Context, rawURL string, interval time.Duration, l
 	if log == nil {
 		log = slog.Default()
 	}
-	return &ChangeListener{bdb: bdb, interval: interval, log: log}, nil
+	return &ChangeListener{bdb: bdb, interval: interval, log: log, pending: make(chan struct{}, 1)}, nil
+}
+
+// Announce asks for a notification to the other replicas that this one
+// committed changes; it never waits. Announcements made while one is being
+// sent, or within announceGap of it, are sent as one.
+func (l *ChangeListener) Announce() {
+	select {
+	case l.pending <- struct{}{}:
+	default:
+	}
+}
+
+// announce sends the notifications Announce asks for until ctx ends. One
+// that fails is lost: the other replicas poll.
+func (l *ChangeListener) announce(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-l.pending:
+		}
+		nctx, cancel := context.WithTimeout(ctx, l.interval)
+		if err := NotifyChanges(nctx, l.bdb); err != nil && ctx.Err() == nil {
+			l.log.Warn("notifying the other replicas of changes failed; they will poll", "error", oneLine(err))
+		}
+		cancel()
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(announceGap):
+		}
+	}
 }
 
 // Run LISTENs until ctx ends, calling wake on every notification of a
@@ -57,7 +107,15 @@ func ListenChanges(ctx context.Context, rawURL string, interval time.Duration, l
 // opened, with a growing pause while that fails. Run closes the listener's
 // pool when it returns.
 func (l *ChangeListener) Run(ctx context.Context, wake func()) {
-	defer l.bdb.Close()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		l.announce(ctx)
+	}()
+	defer func() {
+		<-done
+		l.bdb.Close()
+	}()
 	pause := 100 * time.Millisecond
 	for ctx.Err() == nil {
 		if l.session(ctx, wake) {

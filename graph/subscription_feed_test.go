@@ -425,3 +425,60 @@ func databaseName(rawURL string) string {
 }
 
 func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
+
+// A replica hears of another's writes through the writer's notification,
+// not through its own poll: both poll once an hour here, so only the
+// notification can bring the changes in time.
+func TestSubscriptionHearsAnotherReplicasWrites(t *testing.T) {
+	ctx := context.Background()
+	for _, kind := range dbtest.PostgresKinds() {
+		t.Run(kind, func(t *testing.T) {
+			url := dbtest.NewURL(t, kind)
+			a := servertest.New(t, url)
+			dbtest.SettleChanges(t, a.DB)
+			a.ServeFeed(t, feed.Options{Poll: time.Hour})
+			bdb := dbtest.Open(t, url)
+			bw := *a.W
+			bw.Svc = core.New(bdb)
+			b := &servertest.Env{W: &bw, DB: bdb, URL: url}
+			srv := b.ServeFeed(t, feed.Options{Poll: time.Hour})
+			s := &streams{t: t, e: b, srv: srv.URL}
+
+			start, err := a.W.Svc.FeedEnd(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := &collector{name: "websocket", actor: coretest.Manager, transport: "websocket", auth: "Token " + a.Token(coretest.Manager)}
+			runCtx, stop := context.WithCancel(ctx)
+			var running sync.WaitGroup
+			defer func() {
+				stop()
+				running.Wait()
+			}()
+			ch, closeFn, err := c.open(runCtx, s.srv, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			running.Add(1)
+			go func() {
+				defer running.Done()
+				c.run(runCtx, s.srv, ch, closeFn)
+			}()
+			s.awaitActive(1)
+
+			for i := range 3 {
+				res, body := a.Call(t, coretest.Manager, http.MethodPatch, "/api/call-assignment-configurations/"+links.Hex(a.W.Config)+"/",
+					map[string]any{"max_auto_reassign_attempts": i + 1})
+				if res.StatusCode != http.StatusOK {
+					t.Fatalf("PATCH on A: %d %v", res.StatusCode, body)
+				}
+			}
+			dbtest.SettleChanges(t, a.DB)
+			want := map[*collector][]string{c: expectedFeed(t, a.W.Svc, a.W.Actor(t, c.actor), nil, start)}
+			if len(want[c]) != 3 {
+				t.Fatalf("the feed holds %d changes, want 3", len(want[c]))
+			}
+			awaitFeed(t, []*collector{c}, want)
+		})
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -30,7 +31,16 @@ func withService(ctx context.Context, d *dbSettings, fn func(*core.Service) erro
 		return err
 	}
 	defer bdb.Close()
-	return fn(core.New(bdb))
+	// What the command changed reaches the servers' subscribers now rather
+	// than at their next poll: no trigger notifies them (db.ChangesChannel).
+	var changed atomic.Bool
+	stop := db.OnChangesCommitted(bdb, func() { changed.Store(true) })
+	defer stop()
+	err = fn(core.New(bdb))
+	if changed.Load() {
+		_ = db.NotifyChanges(ctx, bdb) // best effort: they poll
+	}
+	return err
 }
 
 // cliOrigin is where the admin commands' writes come from, for the change

@@ -1,0 +1,2 @@
+-- PostgreSQL drops its notification trigger here; SQLite never had one.
+SELECT 1;
