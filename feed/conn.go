@@ -109,9 +109,16 @@ func (c *Conn) Subscribe(ctx context.Context, f *core.Following, onEnd func(erro
 	// Everything up to the hub's position has been handed out before this
 	// subscriber existed: it reads that part from the store.
 	s.anchor = h.pos
+	s.after = f.After
 	s.caughtUp = !before(f.After, s.anchor)
+	first := len(h.subs) == 0
 	h.subs[s] = struct{}{}
 	h.mu.Unlock()
+	if first {
+		// An idle hub reads the feed only when it polls: bring its
+		// position to the end before the live changes pile up.
+		h.Wake()
+	}
 	c.subs[s] = struct{}{}
 	h.opts.Metrics.SubscriptionStarted(c.transport)
 	go s.run(ctx, f.After)
@@ -136,8 +143,12 @@ type sub struct {
 	// queue, unless caughtUp says that was done.
 	anchor   core.ChangePosition
 	caughtUp bool
-	reason   Reason
-	isEnded  bool
+	// after is where the subscriber started: what lies up to it is never
+	// delivered, so it takes no room in the buffer (an idle hub's first
+	// reads hand out what was written before anyone subscribed).
+	after   core.ChangePosition
+	reason  Reason
+	isEnded bool
 }
 
 func before(a, b core.ChangePosition) bool {
@@ -170,6 +181,13 @@ func (s *sub) signal() {
 func (s *sub) push(list []*core.Change, end core.ChangePosition) {
 	s.mu.Lock()
 	if s.isEnded {
+		s.mu.Unlock()
+		return
+	}
+	for len(list) > 0 && !before(s.after, list[0].Position) {
+		list = list[1:]
+	}
+	if len(list) == 0 {
 		s.mu.Unlock()
 		return
 	}

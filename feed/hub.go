@@ -214,6 +214,18 @@ func New(svc *core.Service, opts Options) *Hub {
 // Options are the hub's settings, defaults filled in.
 func (h *Hub) Options() Options { return h.opts }
 
+// drainGap is the least time between two reads of the feed that wake-ups
+// ask for: at thousands of writes a second, reads a few milliseconds apart
+// each hand out what was written meanwhile, for a little latency.
+const drainGap = 2 * time.Millisecond
+
+// following reports whether any subscriber is registered.
+func (h *Hub) following() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.subs) > 0
+}
+
 // Wake tells the hub that the feed may have grown. It never blocks: wake-ups
 // that come while one is pending are one.
 func (h *Hub) Wake() {
@@ -245,6 +257,7 @@ func (h *Hub) Run(ctx context.Context) {
 	recheck := time.NewTicker(h.opts.Recheck)
 	defer recheck.Stop()
 	soon := time.Duration(0) // the pause while changes wait behind the horizon
+	var lastDrain time.Time
 	for {
 		select {
 		case <-ctx.Done():
@@ -253,8 +266,23 @@ func (h *Hub) Run(ctx context.Context) {
 			h.recheck(ctx)
 			continue
 		case <-h.wake:
+			// Nobody to hand changes to: the poll keeps the position
+			// near the end, and a new subscriber wakes the hub. Without
+			// this, every write of this replica cost a read of the feed.
+			if !h.following() {
+				continue
+			}
+			// Writes that commit close together share one read.
+			if d := drainGap - time.Since(lastDrain); d > 0 {
+				select {
+				case <-ctx.Done():
+					return
+				case <-time.After(d):
+				}
+			}
 		case <-timer.C:
 		}
+		lastDrain = time.Now()
 		pending, err := h.drain(ctx)
 		next := h.opts.Poll
 		switch {
@@ -312,6 +340,9 @@ func (h *Hub) start(ctx context.Context) bool {
 // drain reads and fans out batches until the feed has no more final
 // changes; pending says whether committed ones wait behind the horizon.
 func (h *Hub) drain(ctx context.Context) (bool, error) {
+	if !h.following() {
+		return false, h.skipToEnd(ctx)
+	}
 	for {
 		h.mu.Lock()
 		pos := h.pos
@@ -329,6 +360,24 @@ func (h *Hub) drain(ctx context.Context) (bool, error) {
 			return pending, nil
 		}
 	}
+}
+
+// skipToEnd moves the position of a hub nobody follows to the end of the
+// feed without reading what lies before it: there is no one to hand it to.
+// A subscriber that registers meanwhile keeps the position where it was.
+func (h *Hub) skipToEnd(ctx context.Context) error {
+	cctx, cancel := context.WithTimeout(ctx, h.opts.Timeout)
+	defer cancel()
+	end, err := h.svc.FeedEnd(cctx)
+	if err != nil {
+		return err
+	}
+	h.mu.Lock()
+	if len(h.subs) == 0 && before(h.pos, end) {
+		h.pos = end
+	}
+	h.mu.Unlock()
+	return nil
 }
 
 // fanOut hands a batch to every subscriber registered before it. The
