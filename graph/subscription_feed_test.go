@@ -230,23 +230,7 @@ func TestSubscriptionConcurrentWriters(t *testing.T) {
 			c.name = fmt.Sprintf("subscriber %d", i)
 			cs = append(cs, c)
 		}
-		runCtx, stop := context.WithCancel(ctx)
-		var running sync.WaitGroup
-		defer func() {
-			stop()
-			running.Wait()
-		}()
-		for _, c := range cs {
-			ch, closeFn, err := c.open(runCtx, s.srv, "")
-			if err != nil {
-				t.Fatalf("%s: %v", c.name, err)
-			}
-			running.Add(1)
-			go func() {
-				defer running.Done()
-				c.run(runCtx, s.srv, ch, closeFn)
-			}()
-		}
+		runCollectors(t, ctx, s.srv, cs...)
 		s.awaitActive(len(cs))
 
 		configs := []uuid.UUID{w.Config, w.OtherCf, bareCfg.UUID}
@@ -342,24 +326,10 @@ func TestSubscriptionAcrossReplicas(t *testing.T) {
 				{name: "websocket", actor: coretest.Manager, transport: "websocket"},
 				{name: "sse", actor: coretest.Support, transport: "sse"},
 			}
-			runCtx, stop := context.WithCancel(ctx)
-			var running sync.WaitGroup
-			defer func() {
-				stop()
-				running.Wait()
-			}()
 			for _, c := range cs {
 				c.auth = "Token " + a.Token(c.actor)
-				ch, closeFn, err := c.open(runCtx, s.srv, "")
-				if err != nil {
-					t.Fatal(err)
-				}
-				running.Add(1)
-				go func() {
-					defer running.Done()
-					c.run(runCtx, s.srv, ch, closeFn)
-				}()
 			}
+			runCollectors(t, ctx, s.srv, cs...)
 			s.awaitActive(2)
 
 			// Through REST on A; a write refused while the database is being
@@ -449,21 +419,7 @@ func TestSubscriptionHearsAnotherReplicasWrites(t *testing.T) {
 				t.Fatal(err)
 			}
 			c := &collector{name: "websocket", actor: coretest.Manager, transport: "websocket", auth: "Token " + a.Token(coretest.Manager)}
-			runCtx, stop := context.WithCancel(ctx)
-			var running sync.WaitGroup
-			defer func() {
-				stop()
-				running.Wait()
-			}()
-			ch, closeFn, err := c.open(runCtx, s.srv, "")
-			if err != nil {
-				t.Fatal(err)
-			}
-			running.Add(1)
-			go func() {
-				defer running.Done()
-				c.run(runCtx, s.srv, ch, closeFn)
-			}()
+			runCollectors(t, ctx, s.srv, c)
 			s.awaitActive(1)
 
 			for i := range 3 {
@@ -480,5 +436,28 @@ func TestSubscriptionHearsAnotherReplicasWrites(t *testing.T) {
 			}
 			awaitFeed(t, []*collector{c}, want)
 		})
+	}
+}
+
+// runCollectors opens each collector's subscription on srv and keeps it
+// reading until the test ends.
+func runCollectors(t *testing.T, ctx context.Context, srv string, cs ...*collector) {
+	t.Helper()
+	runCtx, stop := context.WithCancel(ctx)
+	var running sync.WaitGroup
+	t.Cleanup(func() {
+		stop()
+		running.Wait()
+	})
+	for _, c := range cs {
+		ch, closeFn, err := c.open(runCtx, srv, "")
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		running.Add(1)
+		go func() {
+			defer running.Done()
+			c.run(runCtx, srv, ch, closeFn)
+		}()
 	}
 }
