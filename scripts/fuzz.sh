@@ -47,7 +47,7 @@ fuzz_once() {  # pkg name
   go test "$1" -run='^$' -fuzz="^${2}\$" -fuzztime="$FUZZTIME" \
     -fuzzminimizetime="$FUZZMINIMIZETIME" -parallel="$FUZZPARALLEL" -timeout="$FUZZTIMEOUT"
 }
-inputs() { ls "${1#./}/testdata/fuzz/$2" 2>/dev/null | wc -l; }
+inputs() { find "${1#./}/testdata/fuzz/$2" -type f 2>/dev/null | wc -l || true; }
 
 ran=0
 for ((i = 0; i < ${#targets[@]}; i += 2)); do
